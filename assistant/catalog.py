@@ -1,0 +1,241 @@
+"""The loaded tools, how each argument is spoken, and validation with spoken reasons.
+
+Understanding and the dispatcher share one :class:`Catalog`, so a value the matcher
+extracts is checked by exactly the model that guards the back end.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from assistant.nlu.normalize import normalize
+from assistant.skill_api import Slot, SlotKind, Tool
+
+__all__ = ["ArgSpec", "Catalog", "Checked", "format_number"]
+
+
+def format_number(value: float) -> str:
+    """21.0 -> "21", 18.5 -> "18.5"."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """One argument of one tool, as understanding and replies need it."""
+
+    name: str
+    kind: SlotKind
+    required: bool
+    default: Any
+    integer: bool
+    minimum: float | None
+    maximum: float | None
+    label: str
+    unit: str
+    question: str
+    values: Mapping[str, Any]
+    """Spoken form (normalized, digits form and words form) -> value."""
+
+    @property
+    def allowed(self) -> str:
+        """What may be said, for refusals ("from 16 to 30 degrees")."""
+        if self.kind == SlotKind.NUMBER or self.kind == SlotKind.DURATION:
+            unit = f" {self.unit}" if self.unit else ""
+            whole = "a whole number " if self.integer else ""
+            if self.minimum is not None and self.maximum is not None:
+                low, high = format_number(self.minimum), format_number(self.maximum)
+                return f"{whole}from {low} to {high}{unit}"
+            return f"a number{unit}"
+        if self.values:
+            names = sorted({str(_spoken_value(v)) for v in self.values.values()})
+            return "one of " + ", ".join(names)
+        return "any words"
+
+
+def _spoken_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return str(value.value).replace("_", " ")
+    return str(value).replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A call checked against its model: the model, or what is missing or wrong."""
+
+    model: BaseModel | None
+    arguments: dict[str, Any]
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class Catalog:
+    """Tools by name with their argument specs and the configured id lists."""
+
+    def __init__(
+        self,
+        tools: Mapping[str, Tool],
+        lists: Mapping[str, Mapping[str, tuple[str, ...]]],
+    ) -> None:
+        self.tools: dict[str, Tool] = dict(tools)
+        self.lists = lists
+        self.specs: dict[str, dict[str, ArgSpec]] = {
+            name: {
+                field_name: _arg_spec(field_name, info, lists)
+                for field_name, info in tool.arguments.model_fields.items()
+            }
+            for name, tool in self.tools.items()
+        }
+
+    def tool(self, name: str) -> Tool:
+        try:
+            return self.tools[name]
+        except KeyError:
+            known = ", ".join(sorted(self.tools))
+            raise KeyError(f"unknown tool {name!r}; known tools: {known}") from None
+
+    def check(self, tool_name: str, arguments: Mapping[str, Any]) -> Checked:
+        """Validate a call; never clamps, never guesses."""
+        tool = self.tool(tool_name)
+        specs = self.specs[tool_name]
+        raw = {k: v for k, v in arguments.items() if v is not None}
+        unknown = sorted(set(raw) - set(specs))
+        if unknown:
+            return Checked(None, dict(raw), error=f"{tool_name} takes no {', '.join(unknown)}.")
+        missing = tuple(n for n, s in specs.items() if s.required and n not in raw)
+        for name, spec in specs.items():
+            if spec.kind == SlotKind.CONFIGURED and name in raw:
+                known_ids = {str(v) for v in spec.values.values()}
+                if str(raw[name]) not in known_ids:
+                    reason = f"I don't know a {spec.label or name} called {raw[name]}; " \
+                        f"I know {spec.allowed.removeprefix('one of ')}."
+                    return Checked(None, dict(raw), missing, reason)
+        if missing:
+            return Checked(None, self._with_defaults(tool_name, raw), missing)
+        try:
+            model = tool.arguments.model_validate(raw)
+        except ValidationError as err:
+            return Checked(None, self._with_defaults(tool_name, raw), (), self._reason(specs, err))
+        return Checked(model, model.model_dump(mode="json", exclude_none=True))
+
+    def _with_defaults(self, tool_name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+        filled = dict(raw)
+        for name, spec in self.specs[tool_name].items():
+            if name not in filled and not spec.required and spec.default is not None:
+                filled[name] = _json_value(spec.default)
+        return filled
+
+    @staticmethod
+    def _reason(specs: Mapping[str, ArgSpec], err: ValidationError) -> str:
+        first = err.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        spec = specs.get(name)
+        if spec is None:
+            return f"That request is not valid: {first['msg']}."
+        label = spec.label or name.replace("_", " ")
+        if spec.kind in (SlotKind.NUMBER, SlotKind.DURATION):
+            return f"The {label} can be set {spec.allowed}."
+        return f"The {label} can be {spec.allowed}."
+
+
+def _json_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _slot_of(info: FieldInfo) -> Slot:
+    for item in info.metadata:
+        if isinstance(item, Slot):
+            return item
+    return Slot()
+
+
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low: float | None = None
+    high: float | None = None
+    for item in info.metadata:
+        if isinstance(item, Ge):
+            low = float(item.ge)  # type: ignore[arg-type]
+        elif isinstance(item, Gt):
+            low = float(item.gt)  # type: ignore[arg-type]
+        elif isinstance(item, Le):
+            high = float(item.le)  # type: ignore[arg-type]
+        elif isinstance(item, Lt):
+            high = float(item.lt)  # type: ignore[arg-type]
+    return low, high
+
+
+def _base_type(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return members[0] if members else annotation
+    return annotation
+
+
+def _kind(slot: Slot, base: Any) -> SlotKind:
+    if slot.kind is not None:
+        return slot.kind
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return SlotKind.ENUM
+    if base is bool:
+        return SlotKind.BOOLEAN
+    if base in (int, float):
+        return SlotKind.NUMBER
+    return SlotKind.TEXT
+
+
+def _spoken_forms(words: str) -> set[str]:
+    form = normalize(words)
+    return {f for f in (form.spoken, form.digits) if f}
+
+
+def _values(
+    kind: SlotKind,
+    slot: Slot,
+    base: Any,
+    lists: Mapping[str, Mapping[str, tuple[str, ...]]],
+) -> dict[str, Any]:
+    pairs: list[tuple[Any, tuple[str, ...]]] = []
+    if kind == SlotKind.ENUM:
+        pairs = [(member, (str(member.value).replace("_", " "),)) for member in base]
+    elif kind == SlotKind.BOOLEAN:
+        pairs = [(True, ("on",)), (False, ("off",))]
+    elif kind == SlotKind.CONFIGURED:
+        pairs = [(ident, (ident.replace("_", " "), *names))
+                 for ident, names in lists.get(slot.list_name, {}).items()]
+    pairs += [(value, names) for value, names in slot.aliases.items()]
+    values: dict[str, Any] = {}
+    for value, names in pairs:
+        for name in names:
+            for form in _spoken_forms(name):
+                values.setdefault(form, _json_value(value))
+    return values
+
+
+def _arg_spec(
+    name: str, info: FieldInfo, lists: Mapping[str, Mapping[str, tuple[str, ...]]]
+) -> ArgSpec:
+    slot = _slot_of(info)
+    base = _base_type(info.annotation)
+    kind = _kind(slot, base)
+    low, high = _bounds(info)
+    label = slot.label or name.replace("_", " ")
+    return ArgSpec(
+        name=name,
+        kind=kind,
+        required=info.is_required(),
+        default=None if info.is_required() else info.default,
+        integer=base is int,
+        minimum=low,
+        maximum=high,
+        label=label,
+        unit=slot.unit,
+        question=slot.question or f"Which {label}?",
+        values=_values(kind, slot, base, lists),
+    )

@@ -1,0 +1,67 @@
+"""Errors of the assistant, one root with a code, one subclass per stage.
+
+    AssistantError                 code: str, message says what to do
+    ├── SkillLoadError             skills: discovery, duplicate tools, bad declarations
+    │   └── TemplateError          skills: a sentence template or YAML file is malformed
+    ├── UnderstandingError         nlu: the understanding tiers could not be built
+    ├── DispatchError              dispatch: a tool call could not be carried out
+    │   └── BackendError           dispatch: the controlled system did not answer
+    └── AuditError                 audit: the audit log could not be written
+
+"No match" is never an exception: understanding returns ``None`` or a no-tool decision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "AssistantError",
+    "AuditError",
+    "BackendError",
+    "DispatchError",
+    "SkillLoadError",
+    "TemplateError",
+    "UnderstandingError",
+]
+
+
+class AssistantError(Exception):
+    """Root of every error the assistant reports; ``code`` is stable for logs and events."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SkillLoadError(AssistantError):
+    """A skill could not be loaded."""
+
+
+class TemplateError(SkillLoadError):
+    """A sentence template is malformed; names the file and line."""
+
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        super().__init__("skill-template-invalid", f"{path}:{line}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
+class UnderstandingError(AssistantError):
+    """The understanding tiers could not be built."""
+
+
+class DispatchError(AssistantError):
+    """A decided tool call could not be carried out."""
+
+
+class BackendError(DispatchError):
+    """The controlled system (vehicle, plant) failed to carry out a command."""
+
+
+class AuditError(AssistantError):
+    """The audit log could not be written; nothing may be actuated."""

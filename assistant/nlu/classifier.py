@@ -1,0 +1,149 @@
+"""Tier 2: an intent classifier trained at start-up from the skills' own sentences.
+
+Snips-style: every template is expanded into sample sentences (alternatives, optional
+words and slot values drawn at random), the skills' example phrasings are added, and a
+"no tool" class is trained from requests nobody serves. Word and character n-gram
+TF-IDF features feed a linear support vector machine (scikit-learn's LinearSVC,
+one-vs-rest); its margin for the best label is the confidence. A label is a tool plus the
+arguments its phrasing fixes ("i'm freezing" -> change_temperature, delta 2).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from assistant.catalog import ArgSpec, Catalog
+from assistant.nlu.normalize import normalize
+from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
+from assistant.skill_api import SlotKind
+
+__all__ = ["NO_TOOL", "Classification", "IntentClassifier"]
+
+NO_TOOL = "<none>"
+_SAMPLES_PER_SENTENCE = 24
+_EXAMPLE_WEIGHT = 6
+_SAMPLE_TEXT = ("the airport", "main street", "jazz", "the station", "coldplay",
+                "the office", "oil leak on the pump", "belt replaced")
+_SAMPLE_DURATIONS = ("5 minutes", "30 seconds", "1 hour", "2.5 minutes", "an hour and a half")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The classifier's best label, as a tool and the arguments its phrasing fixes."""
+
+    tool: str | None
+    fixed: Mapping[str, Any]
+    negate: frozenset[str]
+    confidence: float
+
+
+def _label(sentence: TemplateSentence) -> str:
+    meaning = {"fixed": dict(sentence.fixed), "negate": sorted(sentence.negate)}
+    return sentence.tool + "|" + json.dumps(meaning, sort_keys=True)
+
+
+def _features(text: str) -> str:
+    """Numbers become one token: the model learns "to # degrees", not "to 21 degrees"."""
+    return _NUMBER.sub(" 0 ", text)
+
+
+class _Sampler:
+    def __init__(self, specs: Mapping[str, ArgSpec], rng: random.Random) -> None:
+        self.specs = specs
+        self.rng = rng
+
+    def slot(self, spec: ArgSpec) -> str:
+        if spec.values and (spec.kind != SlotKind.NUMBER or self.rng.random() < 0.3):
+            return self.rng.choice(sorted(spec.values))
+        if spec.kind == SlotKind.NUMBER:
+            low = int(spec.minimum if spec.minimum is not None else 0)
+            high = int(spec.maximum if spec.maximum is not None else 100)
+            return str(self.rng.randint(low, high))
+        if spec.kind == SlotKind.DURATION:
+            return self.rng.choice(_SAMPLE_DURATIONS)
+        return self.rng.choice(_SAMPLE_TEXT)
+
+    def words(self, node: Sequence | Alternative | Word | SlotRef) -> list[str]:
+        if isinstance(node, Word):
+            return [node.text]
+        if isinstance(node, SlotRef):
+            return [self.slot(self.specs[node.name])]
+        if isinstance(node, Sequence):
+            return [w for item in node.items for w in self.words(item)]
+        if node.optional and self.rng.random() < 0.5:
+            return []
+        return self.words(self.rng.choice(node.options))
+
+
+class IntentClassifier:
+    """Predicts a label for an utterance, with its one-vs-rest margin."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._labels: list[str] = list(pipeline.classes_)
+
+    @classmethod
+    def train(
+        cls,
+        sentences: Iterable[TemplateSentence],
+        catalog: Catalog,
+        out_of_domain: Iterable[str] | None = None,
+        seed: int = 7,
+    ) -> IntentClassifier:
+        rng = random.Random(seed)
+        texts: list[str] = []
+        labels: list[str] = []
+        for sentence in sentences:
+            label = _label(sentence)
+            sampler = _Sampler(catalog.specs[sentence.tool], rng)
+            drawn = {" ".join(sampler.words(sentence.expression))
+                     for _ in range(_SAMPLES_PER_SENTENCE)}
+            repeat = _EXAMPLE_WEIGHT if sentence.example else 1
+            for text in sorted(drawn):
+                texts += [_features(normalize(text).digits)] * repeat
+                labels += [label] * repeat
+        negatives = list(out_of_domain if out_of_domain is not None else _default_negatives())
+        for text in negatives:
+            texts += [_features(normalize(text).digits)] * 3
+            labels += [NO_TOOL] * 3
+        features = FeatureUnion([
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+                                      token_pattern=r"[^ ]+")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+                                      sublinear_tf=True, min_df=2)),
+        ])
+        model = Pipeline([
+            ("features", features),
+            ("model", LinearSVC(C=1.0)),
+        ])
+        model.fit(texts, labels)
+        return cls(model)
+
+    def classify(self, text: str) -> Classification:
+        """The most probable label for a digits-form utterance."""
+        scores = self._pipeline.decision_function([_features(text)])[0]
+        best = int(scores.argmax())
+        label = self._labels[best]
+        confidence = float(scores[best])
+        if label == NO_TOOL:
+            return Classification(None, {}, frozenset(), confidence)
+        tool, meaning = label.split("|", 1)
+        decoded = json.loads(meaning)
+        return Classification(tool, decoded["fixed"], frozenset(decoded["negate"]), confidence)
+
+
+def _default_negatives() -> list[str]:
+    text = files("assistant.nlu").joinpath("data/out_of_domain.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]

@@ -1,0 +1,222 @@
+"""Tier 1: the template matcher.
+
+Each template sentence is compiled once into a regular expression over normalized words
+(every word followed by one space). Templates with a free-text slot are matched on the
+words as spoken; the others on the digits form. When nothing matches, words the templates
+do not know are replaced by the nearest known word (speech engines misspell:
+"temprature", "whats") and the match is tried again; free text is still taken as spoken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from assistant.catalog import ArgSpec, Catalog
+from assistant.nlu.normalize import Normalized, numbers_to_digits, sanitize
+from assistant.nlu.slots import parse_value, slot_pattern
+from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
+from assistant.skill_api import SlotKind
+
+__all__ = ["FUZZY_CUTOFF", "TemplateMatch", "TemplateMatcher"]
+
+FUZZY_CUTOFF = 80.0
+"""rapidfuzz ratio (0-100) a misheard word needs to be read as a known word."""
+_FUZZY_MIN_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    """A template that matched, the arguments it yielded, and how sure the match is."""
+
+    tool: str
+    arguments: dict[str, Any]
+    source: str
+    literal_chars: int
+    fuzzy: bool
+    unknown_name: bool = False
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sentence: TemplateSentence
+    regex: re.Pattern[str]
+    groups: tuple[tuple[str, ArgSpec], ...]
+    free_text: bool
+
+
+class _Builder:
+    def __init__(self, specs: Mapping[str, ArgSpec], spoken: bool) -> None:
+        self.specs = specs
+        self.spoken = spoken
+        self.groups: list[tuple[str, ArgSpec]] = []
+
+    def word(self, text: str) -> str:
+        words = sanitize(text)
+        if not self.spoken:
+            words = numbers_to_digits(words)
+        return "".join(re.escape(w) + " " for w in words.split())
+
+    def build(self, node: Sequence | Alternative | Word | SlotRef) -> str:
+        if isinstance(node, Word):
+            return self.word(node.text)
+        if isinstance(node, SlotRef):
+            group = f"g{len(self.groups)}"
+            self.groups.append((group, self.specs[node.name]))
+            return f"(?P<{group}>{slot_pattern(self.specs[node.name])})"
+        if isinstance(node, Sequence):
+            return "".join(self.build(item) for item in node.items)
+        body = "|".join(self.build(option) for option in node.options)
+        return f"(?:{body})" + ("?" if node.optional else "")
+
+
+def _vocabulary(expression: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:
+    if isinstance(expression, Word):
+        words = sanitize(expression.text)
+        yield from words.split()
+        yield from numbers_to_digits(words).split()
+    elif isinstance(expression, Sequence):
+        for item in expression.items:
+            yield from _vocabulary(item)
+    elif isinstance(expression, Alternative):
+        for option in expression.options:
+            yield from _vocabulary(option)
+
+
+class TemplateMatcher:
+    """Matches normalized utterances against every compiled template sentence."""
+
+    def __init__(self, sentences: Iterable[TemplateSentence], catalog: Catalog) -> None:
+        self._compiled: list[_Compiled] = []
+        vocabulary: set[str] = set()
+        for sentence in sentences:
+            vocabulary.update(_vocabulary(sentence.expression))
+            if sentence.example:
+                continue
+            specs = catalog.specs[sentence.tool]
+            free_text = any(specs[s].kind == SlotKind.TEXT for s in sentence.slots)
+            builder = _Builder(specs, spoken=free_text)
+            pattern = builder.build(sentence.expression)
+            self._compiled.append(
+                _Compiled(sentence, re.compile(pattern), tuple(builder.groups), free_text)
+            )
+        for specs in catalog.specs.values():
+            for spec in specs.values():
+                for name in spec.values:
+                    vocabulary.update(name.split())
+        self.vocabulary = frozenset(w for w in vocabulary if not w.isdigit())
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= _FUZZY_MIN_LENGTH - 1)
+        self._unapostrophized = {w.replace("'", ""): w for w in self.vocabulary if "'" in w}
+        self._corrections: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def match(self, utterance: Normalized) -> TemplateMatch | None:
+        """The most specific template matching the utterance, or None."""
+        if utterance.empty:
+            return None
+        exact = self._best(utterance.spoken, utterance.digits, None, None)
+        if exact is not None and not exact.unknown_name:
+            return exact
+        spoken = self.correct(utterance.spoken)
+        digits = self.correct(utterance.digits)
+        if spoken == utterance.spoken and digits == utterance.digits:
+            return exact
+        corrected = self._best(spoken, digits, utterance.spoken, utterance.digits)
+        if corrected is None or (corrected.unknown_name and exact is not None):
+            return exact
+        return corrected
+
+    def _best(
+        self, spoken: str, digits: str, original_spoken: str | None, original_digits: str | None
+    ) -> TemplateMatch | None:
+        best: TemplateMatch | None = None
+        for compiled in self._compiled:
+            text = spoken if compiled.free_text else digits
+            original = original_spoken if compiled.free_text else original_digits
+            found = compiled.regex.fullmatch(text + " ")
+            if found is None:
+                continue
+            candidate = self._arguments(compiled, found, original)
+            if candidate is not None and (best is None or _rank(candidate) > _rank(best)):
+                best = candidate
+        return best
+
+    @staticmethod
+    def _arguments(
+        compiled: _Compiled, found: re.Match[str], original: str | None
+    ) -> TemplateMatch | None:
+        sentence = compiled.sentence
+        arguments: dict[str, Any] = dict(sentence.fixed)
+        captured_chars = 0
+        unknown_name = False
+        for group, spec in compiled.groups:
+            span = found.span(group)
+            if span[0] < 0:
+                continue
+            words = found.group(group)
+            if spec.kind == SlotKind.CONFIGURED and words.strip() not in spec.values:
+                if not _names_a_kind(spec, words):
+                    return None
+                captured_chars += len(words)
+                unknown_name = True
+            if spec.kind == SlotKind.TEXT:
+                captured_chars += len(words)
+                if original is not None:
+                    words = _same_words(found.string, original, span)
+            value = parse_value(spec, words)
+            if value is None:
+                return None
+            if spec.name in sentence.negate and isinstance(value, int | float):
+                value = -value
+            arguments[spec.name] = value
+        return TemplateMatch(
+            tool=sentence.tool,
+            arguments=arguments,
+            source=sentence.source,
+            literal_chars=len(found.string) - captured_chars,
+            fuzzy=original is not None,
+            unknown_name=unknown_name,
+        )
+
+    def correct(self, text: str) -> str:
+        return " ".join(self._correct_word(word) for word in text.split())
+
+    def _correct_word(self, word: str) -> str:
+        if word in self.vocabulary or word.replace(".", "").isdigit():
+            return word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
+        corrected = self._unapostrophized.get(word, word)
+        if corrected == word and len(word) >= _FUZZY_MIN_LENGTH:
+            best = process.extractOne(word, self._choices, scorer=fuzz.ratio,
+                                      score_cutoff=FUZZY_CUTOFF)
+            if best is not None:
+                corrected = best[0]
+        if len(self._corrections) < 10_000:
+            self._corrections[word] = corrected
+        return corrected
+
+
+def _names_a_kind(spec: ArgSpec, words: str) -> bool:
+    """ "press 9" names a press that does not exist; "washing machine" names nothing here."""
+    kinds = {w for ident in set(map(str, spec.values.values()))
+             for w in ident.split("_") if not w.isdigit()}
+    return any(w in kinds for w in words.split())
+
+
+def _rank(match: TemplateMatch) -> tuple[bool, int]:
+    return (not match.unknown_name, match.literal_chars)
+
+
+def _same_words(corrected: str, original: str, span: tuple[int, int]) -> str:
+    """The original words at the positions of a span of the corrected text."""
+    first = corrected[: span[0]].count(" ")
+    last = corrected[: span[1]].count(" ")
+    return " ".join(original.split()[first:last])

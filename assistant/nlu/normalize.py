@@ -1,0 +1,101 @@
+"""Turn whatever a speech engine or a keyboard produced into comparable text.
+
+Two forms come out of :func:`normalize`:
+
+* ``spoken``: lower case, punctuation gone, filler removed, words as said ("press one").
+  Free-text captures (destinations, song names, notes) are taken from this form.
+* ``digits``: the same with number words turned into digits ("press 1", "2.5 minutes").
+  Everything else is matched on this form, so "twenty one" and "21" meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from text_to_num import alpha2digit
+
+__all__ = ["MAX_TOKENS", "Normalized", "normalize", "numbers_to_digits", "sanitize"]
+
+# A spoken command is a sentence; longer input is not a command and is not matched.
+MAX_TOKENS = 48
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_FRACTIONS = (
+    (re.compile(r"\b(\d+) and a half\b"), 0.5),
+    (re.compile(r"\b(\d+) and a quarter\b"), 0.25),
+    (re.compile(r"\b(\d+) and 3 quarters\b"), 0.75),
+)
+_LEADING_FILLER = (
+    "hey assistant", "hey", "hi", "ok", "okay", "so", "um", "uh", "er", "oh", "well",
+    "please", "kindly", "just", "go ahead and", "i want you to", "i'd like you to",
+    "could you", "can you", "would you", "will you", "could you please", "can you please",
+)
+_TRAILING_FILLER = (
+    "please", "thanks", "thank you", "for me", "now", "right now", "in here", "back here",
+    "if you can", "if you could", "if you would",
+)
+_LEADING = re.compile(
+    r"^(?:(?:" + "|".join(sorted(map(re.escape, _LEADING_FILLER), key=len, reverse=True))
+    + r")\b\s*)+"
+)
+_TRAILING = re.compile(
+    r"(?:\s*\b(?:" + "|".join(sorted(map(re.escape, _TRAILING_FILLER), key=len, reverse=True))
+    + r"))+$"
+)
+_INNER_PLEASE = re.compile(r"\bplease\b")
+_SYMBOLS = str.maketrans({"%": " percent ", "°": " degrees ", "’": "'", "‘": "'", "&": " and "})
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """One utterance in its two comparable forms; ``too_long`` means not a command."""
+
+    spoken: str
+    digits: str
+    too_long: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.digits
+
+
+def sanitize(raw: str) -> str:
+    """Lower-case words and numbers separated by single spaces; everything else dropped."""
+    text = unicodedata.normalize("NFKC", raw).lower().translate(_SYMBOLS)
+    text = _THOUSANDS.sub("", text)
+    return " ".join(_TOKEN.findall(text))
+
+
+def _strip_filler(text: str) -> str:
+    stripped = _LEADING.sub("", text)
+    stripped = _TRAILING.sub("", stripped)
+    stripped = _INNER_PLEASE.sub(" ", stripped)
+    return " ".join(stripped.split())
+
+
+@lru_cache(maxsize=4096)
+def numbers_to_digits(text: str) -> str:
+    """Number words to digits, every number ("one" too) and simple fractions."""
+    if not text:
+        return text
+    converted: str = alpha2digit(text, "en", threshold=0)
+    for pattern, fraction in _FRACTIONS:
+        converted = pattern.sub(lambda m, f=fraction: _number(float(m.group(1)) + f), converted)
+    return converted
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def normalize(raw: str) -> Normalized:
+    """Both forms of an utterance; empty forms for empty or unreadable input."""
+    text = sanitize(raw)
+    if len(text.split()) > MAX_TOKENS:
+        return Normalized("", "", too_long=True)
+    spoken = _strip_filler(text)
+    return Normalized(spoken=spoken, digits=numbers_to_digits(spoken))

@@ -1,0 +1,175 @@
+"""Understanding in tiers: templates, then the classifier, else no tool.
+
+A decision names the tier that made it (``route``). Wrong actions are worse than none:
+the classifier's guess is taken only above a confidence threshold and only when every
+required argument can be found in the utterance; otherwise the answer is no tool.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from assistant.catalog import Catalog
+from assistant.nlu.acts import dialogue_act
+from assistant.nlu.classifier import IntentClassifier
+from assistant.nlu.matcher import TemplateMatcher
+from assistant.nlu.normalize import Normalized, normalize
+from assistant.nlu.slots import find_value
+from assistant.nlu.templates import TemplateSentence
+from assistant.skill_api import SlotKind
+
+__all__ = ["CLASSIFIER_THRESHOLD", "Decision", "Route", "Understanding"]
+
+CLASSIFIER_THRESHOLD = 0.3
+"""One-vs-rest margin the classifier's best label needs before it may decide
+(above 0 the model places the utterance inside that label)."""
+
+
+class Route(StrEnum):
+    """Which tier decided."""
+
+    GRAMMAR = "grammar"
+    CLASSIFIER = "classifier"
+    SLM = "slm"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an utterance asks for; ``tool`` None means nothing the skills can do."""
+
+    text: str
+    tool: str | None
+    arguments: dict[str, Any]
+    route: Route
+    ms: float
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+    confidence: float = 1.0
+    normalized: Normalized = field(default=Normalized("", ""), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``assistant parse`` object of the contract."""
+        result: dict[str, Any] = {
+            "text": self.text,
+            "tool": self.tool,
+            "arguments": _json_numbers(self.arguments),
+            "route": str(self.route),
+            "ms": round(self.ms, 3),
+        }
+        if self.missing:
+            result["missing"] = list(self.missing)
+        if self.error:
+            result["error"] = self.error
+        return result
+
+
+def _json_numbers(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in arguments.items()}
+
+
+class Understanding:
+    """The tiers, built once at start-up from the loaded skills."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        sentences: Iterable[TemplateSentence],
+        *,
+        classifier: IntentClassifier | None = None,
+        threshold: float = CLASSIFIER_THRESHOLD,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        sentences = list(sentences)
+        self.catalog = catalog
+        self.matcher = TemplateMatcher(sentences, catalog)
+        self.classifier = classifier or IntentClassifier.train(sentences, catalog)
+        self.threshold = threshold
+        self._clock = clock
+
+    def decide(self, text: str) -> Decision:
+        """Decide what ``text`` asks for; never raises on any input."""
+        started = self._clock()
+        utterance = normalize(text)
+        tool, arguments, route, confidence = self._tiers(utterance)
+        if tool is None:
+            return Decision(text, None, {}, route, self._ms(started), confidence=confidence,
+                            normalized=utterance)
+        checked = self.catalog.check(tool, arguments)
+        if route == Route.CLASSIFIER and checked.error:
+            # A paraphrase guess whose values do not fit the tool is most likely the wrong tool.
+            return Decision(text, None, {}, Route.NONE, self._ms(started),
+                            confidence=confidence, normalized=utterance)
+        return Decision(text, tool, checked.arguments, route, self._ms(started),
+                        checked.missing, checked.error, confidence, utterance)
+
+    def fill(self, tool: str, argument: str, answer: str) -> Any:
+        """The value of one argument in a follow-up answer ("the driver's one"), or None."""
+        spec = self.catalog.specs[tool][argument]
+        utterance = normalize(answer)
+        if spec.kind == SlotKind.TEXT:
+            return utterance.spoken or None
+        corrected = self.matcher.correct(utterance.digits)
+        for text in dict.fromkeys((utterance.digits, corrected)):
+            found = find_value(spec, text)
+            if found is not None:
+                return found.value
+        return None
+
+    def _tiers(
+        self, utterance: Normalized
+    ) -> tuple[str | None, dict[str, Any], Route, float]:
+        if utterance.empty or dialogue_act(utterance) is not None:
+            return None, {}, Route.NONE, 1.0
+        matched = self.matcher.match(utterance)
+        if matched is not None and not matched.unknown_name:
+            return matched.tool, matched.arguments, Route.GRAMMAR, 1.0
+        guess = self.classifier.classify(utterance.digits)
+        if matched is not None:
+            # "start the furnace": an unknown name counts only if the classifier agrees on
+            # the tool, so the reply can list the names that exist.
+            if guess.tool == matched.tool:
+                return matched.tool, matched.arguments, Route.GRAMMAR, guess.confidence
+            return None, {}, Route.NONE, guess.confidence
+        if guess.tool is None or guess.confidence < self.threshold:
+            return None, {}, Route.NONE, guess.confidence
+        arguments = self._extract(guess.tool, guess.fixed, guess.negate, utterance)
+        if arguments is None:
+            return None, {}, Route.NONE, guess.confidence
+        return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
+
+    def _extract(
+        self, tool: str, fixed: Mapping[str, Any], negate: frozenset[str], utterance: Normalized
+    ) -> dict[str, Any] | None:
+        """Every required argument found in the utterance, or None (no guessing)."""
+        arguments = dict(fixed)
+        taken: list[tuple[int, int]] = []
+        specs = self.catalog.specs[tool]
+        # Names before numbers, so "conveyor 2 to 70" gives the 2 to the conveyor.
+        ordered = sorted(specs.values(), key=lambda s: s.kind == SlotKind.NUMBER)
+        for spec in ordered:
+            if spec.name in arguments:
+                continue
+            if spec.kind == SlotKind.TEXT:
+                if spec.required:
+                    return None
+                continue
+            found = find_value(spec, utterance.digits, tuple(taken))
+            if found is None:
+                if spec.required:
+                    return None
+                continue
+            taken.append((found.start, found.end))
+            value = found.value
+            if spec.name in negate and isinstance(value, int | float):
+                value = -value
+            arguments[spec.name] = value
+        return arguments
+
+    def _ms(self, started: float) -> float:
+        return (self._clock() - started) * 1000.0

@@ -1,0 +1,166 @@
+"""What a skill author writes against: tools, safety classes, slot markers, results.
+
+A skill is a Python package exposing a :class:`Skill` through the ``assistant.skills``
+entry-point group. Its tools are pydantic models (types, ranges, enums) whose fields carry a
+:class:`Slot` marker saying how the argument is spoken; its sentence templates live in a
+YAML file beside it; :meth:`Skill.create` builds the tools bound to a back end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+
+__all__ = [
+    "Interlock",
+    "Safety",
+    "Skill",
+    "SkillContext",
+    "SkillRuntime",
+    "Slot",
+    "SlotKind",
+    "Tool",
+    "ToolResult",
+    "tool",
+]
+
+
+class Safety(StrEnum):
+    """How the dispatcher treats a tool, whatever tier decided the call."""
+
+    PLAIN = "plain"
+    CONFIRM = "confirm"
+    IMMEDIATE = "immediate"
+
+
+class SlotKind(StrEnum):
+    """How an argument's value is found in an utterance."""
+
+    NUMBER = "number"
+    ENUM = "enum"
+    BOOLEAN = "boolean"
+    TEXT = "text"
+    DURATION = "duration"
+    CONFIGURED = "configured"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """How an argument is spoken; put it in the field's ``Annotated`` metadata.
+
+    ``label`` and ``unit`` make replies ("The temperature can be set from 16 to 30 degrees").
+    ``aliases`` maps a value to the words that say it ("halfway" -> 50, "my side" -> driver).
+    ``kind`` overrides the kind derived from the type: TEXT for free text captured as spoken,
+    DURATION for seconds said as "two and a half minutes", CONFIGURED for ids whose names
+    come from configuration (``list_name`` names the list the skill provides).
+    """
+
+    label: str = ""
+    unit: str = ""
+    aliases: Mapping[Any, tuple[str, ...]] = field(default_factory=dict)
+    kind: SlotKind | None = None
+    list_name: str = ""
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a handler reports: whether the action happened, and what to say."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Interlock:
+    """A condition of the controlled system under which a tool is refused.
+
+    ``check`` returns the spoken reason while the condition holds, else ``None``.
+    """
+
+    description: str
+    check: Callable[[BaseModel], Awaitable[str | None]]
+
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One callable action, its argument model, safety class and handler."""
+
+    name: str
+    description: str
+    arguments: type[BaseModel]
+    handler: Callable[[BaseModel], Awaitable[ToolResult]]
+    safety: Safety = Safety.PLAIN
+    safety_for: Callable[[BaseModel], Safety] | None = None
+    interlocks: tuple[Interlock, ...] = ()
+    readback: Callable[[BaseModel], str] | None = None
+
+    def safety_of(self, arguments: BaseModel) -> Safety:
+        """The safety class of this call (some tools escalate with their arguments)."""
+        if self.safety_for is not None:
+            return self.safety_for(arguments)
+        return self.safety
+
+
+def tool(
+    name: str,
+    arguments: type[ArgsT],
+    handler: Callable[[ArgsT], Awaitable[ToolResult]],
+    *,
+    description: str,
+    safety: Safety = Safety.PLAIN,
+    safety_for: Callable[[ArgsT], Safety] | None = None,
+    interlocks: tuple[tuple[str, Callable[[ArgsT], Awaitable[str | None]]], ...] = (),
+    readback: Callable[[ArgsT], str] | None = None,
+) -> Tool:
+    """Declare a tool with handlers typed by its own argument model."""
+    return Tool(
+        name=name,
+        description=description,
+        arguments=arguments,
+        handler=cast(Callable[[BaseModel], Awaitable[ToolResult]], handler),
+        safety=safety,
+        safety_for=cast(Callable[[BaseModel], Safety] | None, safety_for),
+        interlocks=tuple(
+            Interlock(text, cast(Callable[[BaseModel], Awaitable[str | None]], check))
+            for text, check in interlocks
+        ),
+        readback=cast(Callable[[BaseModel], str] | None, readback),
+    )
+
+
+@dataclass(frozen=True)
+class SkillContext:
+    """What a skill is given to build itself: its configuration and a notifier.
+
+    ``notify`` lets a skill speak unprompted (a timer rings).
+    """
+
+    config: Mapping[str, Any] = field(default_factory=dict)
+    notify: Callable[[str], None] = lambda _text: None
+
+
+@dataclass(frozen=True)
+class SkillRuntime:
+    """A skill built against its back end: tools, id lists for CONFIGURED slots."""
+
+    tools: tuple[Tool, ...]
+    lists: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    backend: object = None
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill as published through the ``assistant.skills`` entry points."""
+
+    name: str
+    templates: Path
+    create: Callable[[SkillContext], SkillRuntime]

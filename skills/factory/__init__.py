@@ -1,0 +1,21 @@
+"""Built-in factory skill: machines, conveyors, stop-all, production counts, maintenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.skill_api import Skill, SkillContext, SkillRuntime
+from skills.factory.plant import PlantBackend, PlantConfig, SimulatedPlant, load_plant
+from skills.factory.tools import factory_tools
+
+__all__ = ["PlantBackend", "PlantConfig", "SimulatedPlant", "load_plant", "skill"]
+
+
+def _create(context: SkillContext) -> SkillRuntime:
+    plant_file = context.config.get("plant_file")
+    config = load_plant(Path(plant_file) if plant_file else context.config.get("plant"))
+    plant = SimulatedPlant(config)
+    return SkillRuntime(tools=factory_tools(plant, config), lists=config.lists(), backend=plant)
+
+
+skill = Skill(name="factory", templates=Path(__file__).with_name("templates.yaml"), create=_create)
