@@ -47,12 +47,11 @@ class ArgSpec:
     @property
     def allowed(self) -> str:
         """What may be said, for refusals ("from 16 to 30 degrees")."""
-        if self.kind == SlotKind.NUMBER or self.kind == SlotKind.DURATION:
+        if self.kind in {SlotKind.NUMBER, SlotKind.DURATION}:
             unit = f" {self.unit}" if self.unit else ""
-            whole = "a whole number " if self.integer else ""
             if self.minimum is not None and self.maximum is not None:
                 low, high = format_number(self.minimum), format_number(self.maximum)
-                return f"{whole}from {low} to {high}{unit}"
+                return f"from {low} to {high}{unit}"
             return f"a number{unit}"
         if self.values:
             names = sorted({str(_spoken_value(v)) for v in self.values.values()})
@@ -141,6 +140,8 @@ class Catalog:
             return f"That request is not valid: {first['msg']}."
         label = spec.label or name.replace("_", " ")
         if spec.kind in (SlotKind.NUMBER, SlotKind.DURATION):
+            if str(first["type"]).startswith("int_"):
+                return f"The {label} must be a whole number {spec.allowed}."
             return f"The {label} can be set {spec.allowed}."
         return f"The {label} can be {spec.allowed}."
 

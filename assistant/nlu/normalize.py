@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +22,9 @@ __all__ = ["MAX_TOKENS", "Normalized", "normalize", "numbers_to_digits", "saniti
 
 # A spoken command is a sentence; longer input is not a command and is not matched.
 MAX_TOKENS = 48
+MAX_CHARACTERS = 400
+# Speech engines never write these; text carrying them is markup or code, not speech.
+_MARKUP = re.compile(r"[{}\[\]<>`\\]|\x1b")
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -47,7 +51,8 @@ _TRAILING = re.compile(
     + r"))+$"
 )
 _INNER_PLEASE = re.compile(r"\bplease\b")
-_SYMBOLS = str.maketrans({"%": " percent ", "°": " degrees ", "’": "'", "‘": "'", "&": " and "})
+_SYMBOLS = str.maketrans(
+    {"%": " percent ", "°": " degrees ", "\u2019": "'", "\u2018": "'", "&": " and "})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,8 @@ class Normalized:
 
     spoken: str
     digits: str
-    too_long: bool = False
+    rejected: str = ""
+    """Why the text is not treated as speech ("too long", "markup"), else empty."""
 
     @property
     def empty(self) -> bool:
@@ -84,8 +90,15 @@ def numbers_to_digits(text: str) -> str:
         return text
     converted: str = alpha2digit(text, "en", threshold=0)
     for pattern, fraction in _FRACTIONS:
-        converted = pattern.sub(lambda m, f=fraction: _number(float(m.group(1)) + f), converted)
+        converted = pattern.sub(_adding(fraction), converted)
     return converted
+
+
+def _adding(fraction: float) -> Callable[[re.Match[str]], str]:
+    def replace(found: re.Match[str]) -> str:
+        return _number(float(found.group(1)) + fraction)
+
+    return replace
 
 
 def _number(value: float) -> str:
@@ -93,9 +106,13 @@ def _number(value: float) -> str:
 
 
 def normalize(raw: str) -> Normalized:
-    """Both forms of an utterance; empty forms for empty or unreadable input."""
+    """Both forms of an utterance; empty forms for empty, overlong or markup input."""
+    if len(raw) > MAX_CHARACTERS:
+        return Normalized("", "", rejected="too long to be a spoken command")
+    if _MARKUP.search(raw):
+        return Normalized("", "", rejected="markup or code, not speech")
     text = sanitize(raw)
     if len(text.split()) > MAX_TOKENS:
-        return Normalized("", "", too_long=True)
+        return Normalized("", "", rejected="too long to be a spoken command")
     spoken = _strip_filler(text)
     return Normalized(spoken=spoken, digits=numbers_to_digits(spoken))

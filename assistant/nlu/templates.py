@@ -196,7 +196,7 @@ def load_templates(
 ) -> list[TemplateSentence]:
     """Load and check one skill's template file against the tools the skill declares."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as err:
         raise TemplateError(path, 0, f"cannot read templates: {err}") from err
     except yaml.YAMLError as err:
@@ -217,8 +217,8 @@ def load_templates(
                     path, _line(tool_name), f"unknown tool {tool_name!r}; this skill has {known}"
                 )
             for block in blocks or []:
-                sentences += _block(path, str(tool_name), block, rules,
-                                    tool_arguments[tool_name], example)
+                sentences += _block(path, str(tool_name), block, rules=rules,
+                                    arguments=tool_arguments[tool_name], example=example)
     return sentences
 
 
@@ -226,6 +226,7 @@ def _block(
     path: Path,
     tool_name: str,
     block: Any,
+    *,
     rules: Mapping[str, Expression],
     arguments: frozenset[str],
     example: bool,

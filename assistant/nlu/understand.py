@@ -98,7 +98,8 @@ class Understanding:
         utterance = normalize(text)
         tool, arguments, route, confidence = self._tiers(utterance)
         if tool is None:
-            return Decision(text, None, {}, route, self._ms(started), confidence=confidence,
+            return Decision(text, None, {}, route, self._ms(started),
+                            error=utterance.rejected or None, confidence=confidence,
                             normalized=utterance)
         checked = self.catalog.check(tool, arguments)
         if route == Route.CLASSIFIER and checked.error:

@@ -1,0 +1,71 @@
+"""``assistant chat``: a typed conversation with the real dialogue, dispatcher and back ends.
+
+Each input line is one utterance. Replies are printed, or with ``--json`` the events.
+A confirmation left unanswered is cancelled when its time is up, or when input ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterable
+from typing import TextIO
+
+from assistant.app import build_assistant
+from assistant.events import Event, ReplyEvent
+
+__all__ = ["run_chat"]
+
+_END = None
+
+
+def _read_lines(lines: Iterable[str], loop: asyncio.AbstractEventLoop,
+                queue: asyncio.Queue[str | None]) -> None:
+    try:
+        for line in lines:
+            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    finally:
+        loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+
+async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bool = False,
+                   **options: object) -> int:
+    """Run a conversation over ``lines``; returns the number of utterances heard."""
+
+    def emit(event: Event) -> None:
+        if as_json:
+            out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        elif isinstance(event, ReplyEvent):
+            out.write(f"assistant: {event.text}\n")
+        out.flush()
+
+    assistant = build_assistant(emit, **options)  # type: ignore[arg-type]
+    dialogue = assistant.dialogue
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    reader = threading.Thread(target=_read_lines, args=(lines, loop, queue),
+                              name="chat-stdin-reader", daemon=True)
+    reader.start()
+    heard = 0
+    try:
+        while True:
+            deadline = dialogue.deadline
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                line = await asyncio.wait_for(queue.get(), timeout)
+            except TimeoutError:
+                await dialogue.expire()
+                continue
+            if line is _END:
+                await dialogue.end()
+                break
+            if echo and not as_json:
+                out.write(f"you: {line}\n")
+            heard += 1
+            await dialogue.hear(line)
+    finally:
+        assistant.audit.close()
+    return heard

@@ -1,0 +1,205 @@
+"""The dialogue manager, shared by ``assistant chat`` and the voice pipeline.
+
+It holds at most one pending exchange: a confirmation (runs only after a yes within
+``confirm_seconds``; anything else, or silence, cancels it and says so) or a question for a
+missing argument ("Which window?"). Immediate tools run at once, before a pending
+confirmation is cancelled, never behind it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.dispatch import Dispatcher, Outcome, OutcomeKind, ToolCall
+from assistant.events import CancelledEvent, EventSink, IntentEvent, ReplyEvent
+from assistant.nlu.acts import DialogueAct, dialogue_act
+from assistant.nlu.normalize import normalize
+from assistant.nlu.understand import Decision, Understanding
+from assistant.skill_api import Safety
+
+__all__ = ["CONFIRM_SECONDS", "Dialogue"]
+
+CONFIRM_SECONDS = 8.0
+"""Seconds a confirmation waits for a spoken yes."""
+_ASK_ATTEMPTS = 2
+NOT_UNDERSTOOD = "Sorry, I can't do that."
+
+
+@dataclass
+class _Confirmation:
+    tool: str
+    model: BaseModel
+    question: str
+    deadline: float
+
+
+@dataclass
+class _Question:
+    tool: str
+    arguments: dict[str, Any]
+    missing: str
+    question: str
+    route: str
+    attempts: int = 1
+
+
+class Dialogue:
+    """Turns utterances into replies through understanding and the dispatcher."""
+
+    def __init__(
+        self,
+        understanding: Understanding,
+        dispatcher: Dispatcher,
+        emit: EventSink,
+        *,
+        now_ms: Callable[[], float],
+        clock: Callable[[], float] = time.monotonic,
+        confirm_seconds: float = CONFIRM_SECONDS,
+    ) -> None:
+        self.understanding = understanding
+        self.dispatcher = dispatcher
+        self._emit = emit
+        self._now_ms = now_ms
+        self._clock = clock
+        self.confirm_seconds = confirm_seconds
+        self._pending: _Confirmation | _Question | None = None
+        self.last_reply = ""
+
+    @property
+    def awaiting(self) -> bool:
+        """True while an answer is expected (listen again without the wake word)."""
+        return self._pending is not None
+
+    @property
+    def deadline(self) -> float | None:
+        """Clock time at which a pending confirmation expires, if one is pending."""
+        return self._pending.deadline if isinstance(self._pending, _Confirmation) else None
+
+    async def expire(self) -> str | None:
+        """Cancel a confirmation whose time is up; returns the reply, if anything expired."""
+        pending = self._pending
+        if isinstance(pending, _Confirmation) and self._clock() >= pending.deadline:
+            self._pending = None
+            return self._say(await self._cancel(pending, "no answer in time"))
+        return None
+
+    async def end(self) -> str | None:
+        """The conversation ended (input closed): a pending confirmation is cancelled."""
+        pending = self._pending
+        self._pending = None
+        if isinstance(pending, _Confirmation):
+            return self._say(await self._cancel(pending, "no answer"))
+        return None
+
+    async def hear(self, text: str) -> str:
+        """Handle one utterance; returns (and emits) the reply."""
+        prefix = await self.expire() or ""
+        reply = await self._respond(text)
+        return f"{prefix} {reply}".strip() if prefix else reply
+
+    async def _respond(self, text: str) -> str:
+        act = dialogue_act(normalize(text))
+        pending = self._pending
+        if isinstance(pending, _Confirmation):
+            return await self._while_confirming(pending, act, text)
+        if isinstance(pending, _Question):
+            return await self._while_asking(pending, act, text)
+        if act is not None:
+            return self._say(self._act_alone(act))
+        return await self._new_request(self.understanding.decide(text))
+
+    async def _while_confirming(
+        self, pending: _Confirmation, act: DialogueAct | None, text: str
+    ) -> str:
+        if act == DialogueAct.YES:
+            self._pending = None
+            return self._say((await self.dispatcher.confirmed(pending.tool, pending.model)).reply)
+        if act == DialogueAct.REPEAT:
+            pending.deadline = self._clock() + self.confirm_seconds
+            return self._say(pending.question)
+        self._pending = None
+        if act is not None:
+            return self._say(await self._cancel(pending, f"answered {act.value}"))
+        decision = self.understanding.decide(text)
+        if decision.tool is not None and self._is_immediate(decision):
+            # The stop runs first; the pending confirmation is cancelled after it.
+            reply = await self._new_request(decision, speak=False)
+            cancelled = await self._cancel(pending, "another request")
+            return self._say(f"{reply} {cancelled}")
+        cancelled = await self._cancel(pending, "another request")
+        reply = await self._new_request(decision, speak=False)
+        return self._say(f"{cancelled} {reply}")
+
+    async def _while_asking(self, pending: _Question, act: DialogueAct | None, text: str) -> str:
+        if act in (DialogueAct.CANCEL, DialogueAct.NO, DialogueAct.STOP_TALKING):
+            self._pending = None
+            return self._say("Okay, cancelled.")
+        if act == DialogueAct.REPEAT:
+            return self._say(pending.question)
+        value = self.understanding.fill(pending.tool, pending.missing, text)
+        if value is not None:
+            self._pending = None
+            arguments = {**pending.arguments, pending.missing: value}
+            outcome = await self.dispatcher.propose(ToolCall(pending.tool, arguments,
+                                                             pending.route))
+            return self._say(self._after(outcome, pending.route))
+        decision = self.understanding.decide(text)
+        if decision.tool is not None:
+            self._pending = None
+            return await self._new_request(decision)
+        if pending.attempts >= _ASK_ATTEMPTS:
+            self._pending = None
+            return self._say("I didn't get that, so I've cancelled it.")
+        pending.attempts += 1
+        return self._say(f"Sorry. {pending.question}")
+
+    async def _new_request(self, decision: Decision, *, speak: bool = True) -> str:
+        self._emit(IntentEvent(t_ms=self._now_ms(), tool=decision.tool,
+                               arguments=decision.arguments, route=str(decision.route)))
+        if decision.tool is None:
+            reply = NOT_UNDERSTOOD
+        else:
+            outcome = await self.dispatcher.propose(
+                ToolCall(decision.tool, decision.arguments, str(decision.route)))
+            reply = self._after(outcome, str(decision.route))
+        return self._say(reply) if speak else reply
+
+    def _after(self, outcome: Outcome, route: str) -> str:
+        if outcome.kind == OutcomeKind.CONFIRM and outcome.model is not None:
+            self._pending = _Confirmation(outcome.tool, outcome.model, outcome.reply,
+                                          self._clock() + self.confirm_seconds)
+        elif outcome.kind == OutcomeKind.ASK:
+            self._pending = _Question(outcome.tool, dict(outcome.arguments), outcome.missing[0],
+                                      outcome.reply, route)
+        return outcome.reply
+
+    def _is_immediate(self, decision: Decision) -> bool:
+        if decision.tool is None or decision.error or decision.missing:
+            return False
+        call = ToolCall(decision.tool, decision.arguments, str(decision.route))
+        return self.dispatcher.safety_of(call) == Safety.IMMEDIATE
+
+    async def _cancel(self, pending: _Confirmation, reason: str) -> str:
+        self._emit(CancelledEvent(t_ms=self._now_ms(), tool=pending.tool, reason=reason))
+        await self.dispatcher.cancelled(pending.tool, reason)
+        action = pending.question.removesuffix(" Are you sure?").rstrip(".")
+        return f"Cancelled: {action[:1].lower()}{action[1:]} was not done."
+
+    def _act_alone(self, act: DialogueAct) -> str:
+        if act == DialogueAct.REPEAT:
+            return self.last_reply or "I haven't said anything yet."
+        if act in (DialogueAct.YES, DialogueAct.NO):
+            return "There's nothing to confirm."
+        if act == DialogueAct.CANCEL:
+            return "There's nothing to cancel."
+        return "Okay."
+
+    def _say(self, text: str) -> str:
+        self.last_reply = text
+        self._emit(ReplyEvent(t_ms=self._now_ms(), text=text))
+        return text

@@ -1,0 +1,167 @@
+"""The dispatcher: the only place a decided call becomes an action, and where safety lives.
+
+Whatever tier decided a call, here it is validated by the tool's own model (out of range
+is refused with what is allowed, never clamped), checked against its interlocks, held for
+a spoken yes when its class is *confirm*, and audited before anything is actuated and
+before the reply. If the audit log cannot be written, nothing is actuated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.audit import AuditLog
+from assistant.catalog import Catalog
+from assistant.errors import AuditError
+from assistant.events import ActionEvent, ConfirmEvent, ErrorEvent, EventSink, RefusedEvent
+from assistant.skill_api import Safety, Tool
+
+__all__ = ["Dispatcher", "Outcome", "OutcomeKind", "ToolCall"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A decided call: the tool, its arguments, and the tier that decided it."""
+
+    tool: str
+    arguments: Mapping[str, Any]
+    route: str = "grammar"
+
+
+class OutcomeKind(StrEnum):
+    ACTED = "acted"
+    FAILED = "failed"
+    REFUSED = "refused"
+    CONFIRM = "confirm"
+    ASK = "ask"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the dispatcher did, and what to say."""
+
+    kind: OutcomeKind
+    reply: str
+    tool: str
+    model: BaseModel | None = None
+    missing: tuple[str, ...] = ()
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+AUDIT_REFUSAL = "I can't write the audit log, so I won't do that."
+
+
+class Dispatcher:
+    """Validates, guards, audits and runs tool calls against the skills' back ends."""
+
+    def __init__(
+        self, catalog: Catalog, audit: AuditLog, emit: EventSink, now_ms: Callable[[], float]
+    ) -> None:
+        self.catalog = catalog
+        self.audit = audit
+        self._emit = emit
+        self._now_ms = now_ms
+
+    def safety_of(self, call: ToolCall) -> Safety:
+        """The safety class of a call before validation (used to order work)."""
+        checked = self.catalog.check(call.tool, call.arguments)
+        tool = self.catalog.tool(call.tool)
+        return tool.safety_of(checked.model) if checked.model else tool.safety
+
+    async def propose(self, call: ToolCall) -> Outcome:
+        """Handle a decided call: refuse, ask for what is missing, ask to confirm, or act."""
+        tool = self.catalog.tool(call.tool)
+        checked = self.catalog.check(call.tool, call.arguments)
+        if not await self._audited("decided", tool=call.tool, arguments=checked.arguments,
+                                   route=call.route):
+            return self._audit_refusal(call.tool)
+        if checked.error:
+            return await self.refuse(call.tool, checked.error)
+        if checked.missing:
+            question = self.catalog.specs[call.tool][checked.missing[0]].question
+            return Outcome(OutcomeKind.ASK, question, call.tool, missing=checked.missing,
+                           arguments=checked.arguments)
+        model = checked.model
+        if model is None:  # unreachable: no error and nothing missing means a model
+            return await self.refuse(call.tool, "That request is not valid.")
+        if tool.safety_of(model) == Safety.CONFIRM:
+            reason = await self._interlocked(tool, model)
+            if reason:
+                return await self.refuse(call.tool, reason)
+            if not await self._audited("confirm_requested", tool=call.tool,
+                                       arguments=checked.arguments):
+                return self._audit_refusal(call.tool)
+            self._emit(ConfirmEvent(t_ms=self._now_ms(), tool=call.tool,
+                                    arguments=checked.arguments))
+            readback = tool.readback(model) if tool.readback else tool.description + "."
+            return Outcome(OutcomeKind.CONFIRM, f"{readback} Are you sure?", call.tool, model,
+                           arguments=checked.arguments)
+        return await self.execute(tool, model)
+
+    async def confirmed(self, tool_name: str, model: BaseModel) -> Outcome:
+        """Run a confirm-class call after the spoken yes."""
+        if not await self._audited("confirmed", tool=tool_name,
+                                   arguments=model.model_dump(mode="json")):
+            return self._audit_refusal(tool_name)
+        return await self.execute(self.catalog.tool(tool_name), model)
+
+    async def cancelled(self, tool_name: str, reason: str) -> bool:
+        """Record that a pending confirmation was cancelled; False if not recorded."""
+        return await self._audited("cancelled", tool=tool_name, reason=reason)
+
+    async def execute(self, tool: Tool, model: BaseModel) -> Outcome:
+        arguments = model.model_dump(mode="json", exclude_none=True)
+        reason = await self._interlocked(tool, model)
+        if reason:
+            return await self.refuse(tool.name, reason)
+        if not await self._audited("executing", tool=tool.name, arguments=arguments):
+            return self._audit_refusal(tool.name)
+        try:
+            result = await tool.handler(model)
+            ok, message = result.ok, result.message
+        except Exception as err:  # a skill's back-end failure is reported, never crashes
+            _LOGGER.exception("tool %s failed", tool.name)
+            ok, message = False, f"That didn't work: {err}."
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code="dispatch-tool-failed",
+                                  message=f"{tool.name}: {err}"))
+        recorded = await self._audited("result", tool=tool.name, arguments=arguments, ok=ok,
+                                       message=message)
+        if not recorded:
+            message += " The audit log could not be written."
+        self._emit(ActionEvent(t_ms=self._now_ms(), tool=tool.name, arguments=arguments, ok=ok,
+                               message=message))
+        return Outcome(OutcomeKind.ACTED if ok else OutcomeKind.FAILED, message, tool.name,
+                       model, arguments=arguments)
+
+    async def refuse(self, tool_name: str | None, reason: str) -> Outcome:
+        await self._audited("refused", tool=tool_name, reason=reason)
+        self._emit(RefusedEvent(t_ms=self._now_ms(), tool=tool_name, reason=reason))
+        return Outcome(OutcomeKind.REFUSED, reason, tool_name or "")
+
+    async def _interlocked(self, tool: Tool, model: BaseModel) -> str | None:
+        for interlock in tool.interlocks:
+            reason = await interlock.check(model)
+            if reason:
+                return reason
+        return None
+
+    async def _audited(self, kind: str, **fields: Any) -> bool:
+        try:
+            await self.audit.record(kind, **fields)
+        except AuditError as err:
+            _LOGGER.error("audit log failed: %s", err)
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code=err.code, message=err.message))
+            return False
+        return True
+
+    def _audit_refusal(self, tool_name: str) -> Outcome:
+        self._emit(RefusedEvent(t_ms=self._now_ms(), tool=tool_name, reason=AUDIT_REFUSAL))
+        return Outcome(OutcomeKind.REFUSED, AUDIT_REFUSAL, tool_name)

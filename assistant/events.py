@@ -1,0 +1,123 @@
+"""Typed events of a conversation; ``to_json`` gives the contract's ``--json`` lines.
+
+Each event is a frozen dataclass with a stable type and a time ``t_ms`` (milliseconds since
+the session started, or of input audio for ``run --input``), emitted through one callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+__all__ = [
+    "ActionEvent",
+    "CancelledEvent",
+    "ConfirmEvent",
+    "ErrorEvent",
+    "Event",
+    "EventSink",
+    "EventType",
+    "IntentEvent",
+    "RefusedEvent",
+    "ReplyEvent",
+    "TranscriptEvent",
+    "WakeEvent",
+]
+
+
+class EventType(StrEnum):
+    WAKE = "wake"
+    TRANSCRIPT = "transcript"
+    INTENT = "intent"
+    CONFIRM = "confirm"
+    ACTION = "action"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    REPLY = "reply"
+    ERROR = "error"
+
+
+def _numbers(arguments: dict[str, Any]) -> dict[str, Any]:
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in arguments.items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    TYPE: ClassVar[EventType]
+    t_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        t_ms = data.pop("t_ms")
+        if isinstance(data.get("arguments"), dict):
+            data["arguments"] = _numbers(data["arguments"])
+        return {"event": self.TYPE.value, "t_ms": round(t_ms, 1), **data}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WakeEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.WAKE
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranscriptEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.TRANSCRIPT
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntentEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.INTENT
+    tool: str | None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    route: str = "none"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.CONFIRM
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.ACTION
+    tool: str
+    arguments: dict[str, Any]
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefusedEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.REFUSED
+    tool: str | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelledEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.CANCELLED
+    tool: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.REPLY
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorEvent(Event):
+    TYPE: ClassVar[EventType] = EventType.ERROR
+    code: str
+    message: str
+
+
+EventSink = Callable[[Event], None]
