@@ -3,7 +3,9 @@
 Whatever tier decided a call, here it is validated by the tool's own model (out of range
 is refused with what is allowed, never clamped), checked against its interlocks, held for
 a spoken yes when its class is *confirm*, and audited before anything is actuated and
-before the reply. If the audit log cannot be written, nothing is actuated.
+before the reply. If the audit log cannot be written, nothing is actuated, with one
+deliberate exception: *immediate* tools (stops) still run, because a stop must never be
+blocked by a logging failure; their reply says the audit log failed.
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ class Dispatcher:
         """Handle a decided call: refuse, ask for what is missing, ask to confirm, or act."""
         tool = self.catalog.tool(call.tool)
         checked = self.catalog.check(call.tool, call.arguments)
-        if not await self._audited("decided", tool=call.tool, arguments=checked.arguments,
-                                   route=call.route):
+        audited = await self._audited("decided", tool=call.tool, arguments=checked.arguments,
+                                      route=call.route)
+        stop = checked.model is not None and tool.safety_of(checked.model) == Safety.IMMEDIATE
+        if not audited and not stop:
             return self._audit_refusal(call.tool)
         if checked.error:
             return await self.refuse(call.tool, checked.error)
@@ -122,7 +126,8 @@ class Dispatcher:
         reason = await self._interlocked(tool, model)
         if reason:
             return await self.refuse(tool.name, reason)
-        if not await self._audited("executing", tool=tool.name, arguments=arguments):
+        audited = await self._audited("executing", tool=tool.name, arguments=arguments)
+        if not audited and tool.safety_of(model) != Safety.IMMEDIATE:
             return self._audit_refusal(tool.name)
         try:
             result = await tool.handler(model)
@@ -134,7 +139,7 @@ class Dispatcher:
                                   message=f"{tool.name}: {err}"))
         recorded = await self._audited("result", tool=tool.name, arguments=arguments, ok=ok,
                                        message=message)
-        if not recorded:
+        if not (recorded and audited):
             message += " The audit log could not be written."
         self._emit(ActionEvent(t_ms=self._now_ms(), tool=tool.name, arguments=arguments, ok=ok,
                                message=message))

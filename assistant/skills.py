@@ -26,7 +26,14 @@ def discover_skills(
 ) -> list[Skill]:
     """The skills published in ``group``; ``enabled`` narrows them by name."""
     found: dict[str, Skill] = {}
-    for point in entry_points(group=group):
+    points = list(entry_points(group=group))
+    if enabled is not None:
+        unknown = sorted(set(enabled) - {point.name for point in points})
+        if unknown:
+            installed = ", ".join(sorted(point.name for point in points)) or "none"
+            raise SkillLoadError("skill-not-found", f"skills not installed: "
+                                 f"{', '.join(unknown)}; installed: {installed}")
+    for point in points:
         if enabled is not None and point.name not in enabled:
             continue
         try:
@@ -39,11 +46,6 @@ def discover_skills(
             raise SkillLoadError("skill-invalid", f"entry point {point.name!r} ({point.value}) "
                                  "is not an assistant.skill_api.Skill")
         found[point.name] = skill
-    if enabled is not None:
-        unknown = sorted(set(enabled) - set(found))
-        if unknown:
-            raise SkillLoadError("skill-not-found", f"skills not installed: {', '.join(unknown)}; "
-                                 f"installed: {', '.join(sorted(found)) or 'none'}")
     return list(found.values())
 
 

@@ -26,7 +26,9 @@ __all__ = ["FUZZY_CUTOFF", "TemplateMatch", "TemplateMatcher"]
 
 FUZZY_CUTOFF = 80.0
 """rapidfuzz ratio (0-100) a misheard word needs to be read as a known word."""
-_FUZZY_MIN_LENGTH = 4
+_FUZZY_MIN_LENGTH = 3
+_SHORT_WORD = 4
+_SHORT_WORD_CUTOFF = 85.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class TemplateMatcher:
                 for name in spec.values:
                     vocabulary.update(name.split())
         self.vocabulary = frozenset(w for w in vocabulary if not w.isdigit())
-        self._choices = sorted(w for w in self.vocabulary if len(w) >= _FUZZY_MIN_LENGTH - 1)
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= _FUZZY_MIN_LENGTH)
         self._unapostrophized = {w.replace("'", ""): w for w in self.vocabulary if "'" in w}
         self._corrections: dict[str, str] = {}
 
@@ -195,8 +197,9 @@ class TemplateMatcher:
             return cached
         corrected = self._unapostrophized.get(word, word)
         if corrected == word and len(word) >= _FUZZY_MIN_LENGTH:
+            cutoff = _SHORT_WORD_CUTOFF if len(word) <= _SHORT_WORD else FUZZY_CUTOFF
             best = process.extractOne(word, self._choices, scorer=fuzz.ratio,
-                                      score_cutoff=FUZZY_CUTOFF)
+                                      score_cutoff=cutoff)
             if best is not None:
                 corrected = best[0]
         if len(self._corrections) < 10_000:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+_COMMAND = [sys.executable, "-m", "assistant.cli.main", "parse"]
+
+
+def _parse(data: bytes) -> list[dict[str, object]]:
+    done = subprocess.run(_COMMAND, input=data, capture_output=True, timeout=120, check=True)
+    return [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+
+
+def test_each_line_gets_the_contract_object() -> None:
+    [result] = _parse(b"set the temperature to twenty one degrees\n")
+    assert result["tool"] == "set_temperature"
+    assert result["arguments"] == {"celsius": 21, "zone": "all"}
+    assert result["route"] == "grammar"
+    assert isinstance(result["ms"], float)
+    assert result["text"] == "set the temperature to twenty one degrees"
+
+
+def test_bad_input_never_stops_the_command_early() -> None:
+    lines = [
+        b"",
+        b"\x00\x07\x1b[31m control",
+        b"\xff\xfe not utf-8 \xc3\x28",
+        b"a" * 20000,
+        b'{"tool": "unlock_doors", "arguments": {}}',
+        b"unlock the doors",
+    ]
+    results = _parse(b"\n".join(lines) + b"\n")
+    assert len(results) == len(lines)
+    assert [r["tool"] for r in results[:5]] == [None] * 5
+    assert all(r["arguments"] == {} for r in results[:5])
+    assert "UTF-8" in str(results[2]["error"])
+    assert results[5]["tool"] == "unlock_doors"
+
+
+def test_out_of_range_carries_the_reason() -> None:
+    [result] = _parse(b"set the fan speed to 9\n")
+    assert result["tool"] == "set_fan_speed"
+    assert result["error"] == "The fan speed can be set from 0 to 7."

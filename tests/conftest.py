@@ -1,0 +1,91 @@
+"""Shared fixtures: the real skills and tiers, trained once; fresh back ends per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.app import Assistant, build_assistant, build_understanding
+from assistant.events import Event
+from assistant.nlu.classifier import IntentClassifier
+from assistant.nlu.understand import Understanding
+
+AWAIT_LIMIT = 5.0
+
+
+@pytest.fixture(scope="session")
+def classifier() -> IntentClassifier:
+    return build_understanding()[1].classifier
+
+
+@pytest.fixture(scope="session")
+def understanding(classifier: IntentClassifier) -> Understanding:
+    return build_understanding(classifier=classifier)[1]
+
+
+@dataclass
+class FakeClock:
+    """Monotonic seconds that tests advance instead of sleeping."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Session:
+    """An assistant on simulated back ends, its events and its clock."""
+
+    assistant: Assistant
+    events: list[Event]
+    clock: FakeClock
+    audit_path: Path
+    replies: list[str] = field(default_factory=list)
+
+    async def say(self, text: str) -> str:
+        reply = await asyncio.wait_for(self.assistant.dialogue.hear(text), AWAIT_LIMIT)
+        self.replies.append(reply)
+        return reply
+
+    def kinds(self) -> list[str]:
+        return [e.TYPE.value for e in self.events]
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.events if e.TYPE.value == kind]
+
+    @property
+    def vehicle(self) -> Any:
+        return self.assistant.backend("vehicle")
+
+    @property
+    def plant(self) -> Any:
+        return self.assistant.backend("factory")
+
+
+@pytest.fixture
+def make_session(
+    tmp_path: Path, classifier: IntentClassifier
+) -> Callable[..., Session]:
+    def make(audit_path: Path | None = None, **configs: Any) -> Session:
+        events: list[Event] = []
+        clock = FakeClock()
+        path = audit_path or tmp_path / "audit.jsonl"
+        assistant = build_assistant(events.append, audit_path=path, clock=clock,
+                                    classifier=classifier, configs=configs or None)
+        return Session(assistant, events, clock, path)
+
+    return make
+
+
+@pytest.fixture
+def session(make_session: Callable[..., Session]) -> Session:
+    return make_session()

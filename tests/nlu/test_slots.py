@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.normalize import normalize
+from assistant.nlu.slots import parse_duration
+
+
+@pytest.mark.parametrize(
+    ("spoken", "seconds"),
+    [
+        ("five minutes", 300),
+        ("two and a half minutes", 150),
+        ("an hour and a half", 5400),
+        ("1 hour and 30 minutes", 5400),
+        ("one minute thirty seconds", 90),
+        ("half an hour", 1800),
+        ("ninety seconds", 90),
+        ("3 days", 259200),
+    ],
+)
+def test_durations_in_words_and_digits(spoken: str, seconds: int) -> None:
+    assert parse_duration(normalize(spoken).digits) == seconds
+
+
+def test_a_duration_with_other_words_is_not_a_duration() -> None:
+    assert parse_duration("5 minutes of fame") is None

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import TemplateError
+from assistant.nlu.templates import Alternative, SlotRef, Word, load_templates, parse_expression
+
+TOOLS = {"set_temperature": frozenset({"celsius", "zone"}), "lock_doors": frozenset()}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "templates.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_expression_has_alternatives_optionals_and_slots() -> None:
+    expression = parse_expression("set [the] (temperature|heat) to {celsius}")
+    kinds = [type(item) for item in expression.items]
+    assert kinds == [Word, Alternative, Alternative, Word, SlotRef]
+    assert expression.items[1].optional
+
+
+def test_rules_expand(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'rules:\n  heat: "(heat|temperature)"\n'
+                            'tools:\n  set_temperature:\n'
+                            '    - sentences: ["set <heat> to {celsius}"]\n')
+    [sentence] = load_templates(path, TOOLS)
+    assert sentence.slots == ["celsius"]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ('    - sentences:\n        - "set (the temperature to {celsius}"\n', 5, "missing ')'"),
+        ('    - sentences:\n        - "lock"\n        - "set it to {degrees}"\n', 6, "{degrees}"),
+        ('    - sentences:\n        - "set <warmth> to {celsius}"\n', 5, "unknown rule <warmth>"),
+        ('    - sentences:\n        - "set the temperature]"\n', 5, "unexpected ']'"),
+    ],
+)
+def test_template_errors_name_file_and_line(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    path = _write(tmp_path, "language: en\ntools:\n  set_temperature:\n" + body)
+    with pytest.raises(TemplateError) as caught:
+        load_templates(path, TOOLS)
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"{path}:{line}:")
+    assert message in str(caught.value)
+
+
+def test_unknown_tool_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tools:\n  fly_away:\n    - sentences: [\"fly\"]\n")
+    with pytest.raises(TemplateError, match="unknown tool 'fly_away'"):
+        load_templates(path, TOOLS)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tools:\n  lock_doors:\n    - sentences: [\"lock\"\n  bad: :\n")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(path, TOOLS)
+    assert caught.value.line > 0

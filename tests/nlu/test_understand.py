@@ -1,0 +1,163 @@
+"""Every contract tool, with numbers as words and as digits, through the real tiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.nlu.understand import Route, Understanding
+
+CONTRACT_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("set the temperature to twenty one degrees", "set_temperature", {"celsius": 21, "zone": "all"}),
+    ("set the temperature to 21 degrees", "set_temperature", {"celsius": 21, "zone": "all"}),
+    ("set the driver side to nineteen point five", "set_temperature",
+     {"celsius": 19.5, "zone": "driver"}),
+    ("make it three degrees cooler", "change_temperature", {"delta": -3, "zone": "all"}),
+    ("make it 3 degrees warmer in the back", "change_temperature", {"delta": 3, "zone": "rear"}),
+    ("warmer", "change_temperature", {"delta": 1, "zone": "all"}),
+    ("make it a lot cooler", "change_temperature", {"delta": -3, "zone": "all"}),
+    ("i'm shivering", "change_temperature", {"delta": 2, "zone": "all"}),
+    ("set the fan speed to four", "set_fan_speed", {"level": 4}),
+    ("set the fan speed to 4", "set_fan_speed", {"level": 4}),
+    ("fan off", "set_fan_speed", {"level": 0}),
+    ("fan to max", "set_fan_speed", {"level": 7}),
+    ("turn on the air conditioning", "set_air_conditioning", {"on": True}),
+    ("ac off", "set_air_conditioning", {"on": False}),
+    ("turn on the rear defroster", "set_defrost", {"target": "rear", "on": True}),
+    ("front defrost off", "set_defrost", {"target": "front", "on": False}),
+    ("set my seat heater to two", "set_seat_heater", {"seat": "driver", "level": 2}),
+    ("set the rear left seat heater to 3", "set_seat_heater", {"seat": "rear_left", "level": 3}),
+    ("open the driver window halfway", "set_window", {"window": "driver", "position": 50}),
+    ("open the passenger window a crack", "set_window", {"window": "passenger", "position": 10}),
+    ("set the rear right window to thirty percent", "set_window",
+     {"window": "rear_right", "position": 30}),
+    ("set the rear right window to 30 percent", "set_window",
+     {"window": "rear_right", "position": 30}),
+    ("close all windows", "set_window", {"window": "all", "position": 0}),
+    ("lock the doors", "lock_doors", {}),
+    ("unlock the doors", "unlock_doors", {}),
+    ("navigate to twenty one baker street", "navigate_to",
+     {"destination": "twenty one baker street"}),
+    ("navigate to 21 Baker Street", "navigate_to", {"destination": "21 baker street"}),
+    ("find the nearest charging station", "find_nearby", {"category": "charging"}),
+    ("find a gas station", "find_nearby", {"category": "fuel"}),
+    ("cancel navigation", "cancel_navigation", {}),
+    ("set the volume to forty", "set_volume", {"level": 40}),
+    ("set the volume to 40", "set_volume", {"level": 40}),
+    ("louder", "change_volume", {"delta": 10}),
+    ("quieter", "change_volume", {"delta": -10}),
+    ("turn the volume down by twenty", "change_volume", {"delta": -20}),
+    ("play the rolling stones", "play_media", {"query": "the rolling stones"}),
+    ("pause the music", "pause_media", {}),
+    ("high beams on", "set_headlights", {"mode": "high"}),
+    ("headlights to auto", "set_headlights", {"mode": "auto"}),
+    ("how much fuel do i have", "get_vehicle_status", {"item": "fuel"}),
+    ("what's the tyre pressure", "get_vehicle_status", {"item": "tire_pressure"}),
+    ("start press one", "start_machine", {"machine": "press_1"}),
+    ("start press 1", "start_machine", {"machine": "press_1"}),
+    ("start the packaging robot", "start_machine", {"machine": "packer"}),
+    ("stop press two", "stop_machine", {"machine": "press_2"}),
+    ("stop press 2", "stop_machine", {"machine": "press_2"}),
+    ("emergency stop", "emergency_stop", {}),
+    ("set conveyor two to seventy percent", "set_conveyor_speed",
+     {"conveyor": "conveyor_2", "percent": 70}),
+    ("set conveyor 2 to 70 percent", "set_conveyor_speed",
+     {"conveyor": "conveyor_2", "percent": 70}),
+    ("stop conveyor three", "set_conveyor_speed", {"conveyor": "conveyor_3", "percent": 0}),
+    ("what's the status of the lathe", "get_machine_status", {"machine": "lathe"}),
+    ("acknowledge the alarm on the welder", "acknowledge_alarm", {"machine": "welder"}),
+    ("acknowledge the alarm", "acknowledge_alarm", {}),
+    ("how many parts has line one made", "get_production_count", {"line": "line_1"}),
+    ("how many parts has line 1 made", "get_production_count", {"line": "line_1"}),
+    ("log a maintenance note for the mixer that the seal is worn", "log_maintenance_note",
+     {"machine": "mixer", "note": "the seal is worn"}),
+    ("set a timer for five minutes", "set_timer", {"seconds": 300}),
+    ("set a timer for 5 minutes", "set_timer", {"seconds": 300}),
+    ("set a timer for two and a half minutes", "set_timer", {"seconds": 150}),
+    ("cancel the timer", "cancel_timer", {}),
+    ("what time is it", "get_time", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "tool", "arguments"), CONTRACT_CASES)
+def test_contract_tool_is_understood(
+    understanding: Understanding, text: str, tool: str, arguments: dict[str, Any]
+) -> None:
+    decision = understanding.decide(text)
+    assert (decision.tool, decision.to_json()["arguments"]) == (tool, arguments)
+    assert decision.error is None
+
+
+def test_every_contract_tool_is_covered(understanding: Understanding) -> None:
+    assert {tool for _, tool, _ in CONTRACT_CASES} == set(understanding.catalog.tools)
+
+
+@pytest.mark.parametrize("text", ["set temprature to 21", "opn the driver window",
+                                  "whats the time", "start the lath"])
+def test_small_speech_errors_are_forgiven(understanding: Understanding, text: str) -> None:
+    assert understanding.decide(text).tool is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [("we're almost out of gas", "find_nearby"), ("i'm hungry", "find_nearby"),
+     ("it's like an oven in here", "change_temperature")],
+)
+def test_paraphrases_are_caught_by_the_classifier(
+    understanding: Understanding, text: str, tool: str
+) -> None:
+    decision = understanding.decide(text)
+    assert decision.tool == tool
+    assert decision.route == Route.CLASSIFIER
+
+
+@pytest.mark.parametrize("text", ["what's the weather tomorrow", "tell me a joke",
+                                  "order a pizza", "turn on the living room lights",
+                                  "start the dishwasher", "yes", "cancel", ""])
+def test_out_of_domain_is_no_tool(understanding: Understanding, text: str) -> None:
+    decision = understanding.decide(text)
+    assert decision.tool is None
+    assert decision.arguments == {}
+    assert decision.route == Route.NONE
+
+
+def test_out_of_range_is_reported_not_clamped(understanding: Understanding) -> None:
+    decision = understanding.decide("set the temperature to 40 degrees")
+    assert decision.arguments["celsius"] == 40
+    assert decision.error == "The temperature can be set from 16 to 30 degrees."
+
+
+def test_unknown_machine_of_a_known_kind_is_an_error(understanding: Understanding) -> None:
+    decision = understanding.decide("start press nine")
+    assert decision.tool == "start_machine"
+    assert decision.error is not None
+    assert "press 9" in decision.error
+
+
+def test_missing_argument_is_reported(understanding: Understanding) -> None:
+    decision = understanding.decide("open the window")
+    assert decision.tool == "set_window"
+    assert decision.missing == ("window",)
+
+
+def test_route_names_the_deciding_tier(understanding: Understanding) -> None:
+    assert understanding.decide("lock the doors").route == Route.GRAMMAR
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_no_text_crashes_understanding(understanding: Understanding, text: str) -> None:
+    decision = understanding.decide(text)
+    assert decision.tool is None or decision.tool in understanding.catalog.tools
+    assert isinstance(decision.to_json()["ms"], float)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["set", "the", "temperature", "to", "21", "twenty", "one",
+                                 "window", "press", "start", "and", "a", "half", "minutes",
+                                 "navigate", "play", "unlock", "minus", "%", "."]), max_size=12))
+def test_no_word_salad_crashes_understanding(understanding: Understanding, words: list[str]) -> None:
+    understanding.decide(" ".join(words))

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncio
+
+from skills.core.timers import TimerService, spoken_duration
+
+
+def test_durations_are_spoken_plainly() -> None:
+    assert spoken_duration(300) == "5 minutes"
+    assert spoken_duration(5400) == "1 hour 30 minutes"
+    assert spoken_duration(61) == "1 minute 1 second"
+
+
+async def test_a_timer_rings_through_the_notifier() -> None:
+    rung: list[str] = []
+    released = asyncio.Event()
+
+    async def fake_sleep(_: float) -> None:
+        await released.wait()
+
+    timers = TimerService(notify=rung.append, sleep=fake_sleep)
+    timers.start(150)
+    assert timers.active == 1
+    released.set()
+    await asyncio.wait_for(_until(lambda: bool(rung)), 5)
+    assert rung == ["Your 2 minutes 30 seconds timer is done."]
+
+
+async def test_cancel_stops_every_timer() -> None:
+    rung: list[str] = []
+    timers = TimerService(notify=rung.append)
+    timers.start(100)
+    timers.start(200)
+    assert timers.cancel_all() == 2
+    await asyncio.sleep(0)
+    assert timers.active == 0
+    assert rung == []
+
+
+async def _until(condition: object) -> None:
+    while not condition():  # type: ignore[operator]
+        await asyncio.sleep(0.001)
