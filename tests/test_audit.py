@@ -32,7 +32,8 @@ def test_log_rotates_by_size_and_keeps_every_record(tmp_path: Path) -> None:
     files = sorted(tmp_path.glob("audit.jsonl*"))
     assert len(files) > 2
     assert all(f.stat().st_size <= 400 for f in files)
-    indexes = sorted(json.loads(line)["index"] for f in files for line in f.read_text().splitlines())
+    lines = [line for f in files for line in f.read_text().splitlines()]
+    indexes = sorted(json.loads(line)["index"] for line in lines)
     assert indexes == list(range(30))
 
 

@@ -31,7 +31,7 @@ def test_builtin_skills_are_found_through_entry_points() -> None:
 
 
 def test_unknown_enabled_skill_lists_the_installed_ones() -> None:
-    with pytest.raises(SkillLoadError, match="installed: .*vehicle"):
+    with pytest.raises(SkillLoadError, match=r"installed: .*vehicle"):
         discover_skills(["teleport"])
 
 

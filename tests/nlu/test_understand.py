@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from assistant.nlu.understand import Route, Understanding
 
 CONTRACT_CASES: list[tuple[str, str, dict[str, Any]]] = [
-    ("set the temperature to twenty one degrees", "set_temperature", {"celsius": 21, "zone": "all"}),
+    ("set the temperature to twenty one degrees", "set_temperature",
+     {"celsius": 21, "zone": "all"}),
     ("set the temperature to 21 degrees", "set_temperature", {"celsius": 21, "zone": "all"}),
     ("set the driver side to nineteen point five", "set_temperature",
      {"celsius": 19.5, "zone": "driver"}),
@@ -159,5 +160,7 @@ def test_no_text_crashes_understanding(understanding: Understanding, text: str) 
 @given(st.lists(st.sampled_from(["set", "the", "temperature", "to", "21", "twenty", "one",
                                  "window", "press", "start", "and", "a", "half", "minutes",
                                  "navigate", "play", "unlock", "minus", "%", "."]), max_size=12))
-def test_no_word_salad_crashes_understanding(understanding: Understanding, words: list[str]) -> None:
+def test_no_word_salad_crashes_understanding(
+    understanding: Understanding, words: list[str]
+) -> None:
     understanding.decide(" ".join(words))

@@ -14,15 +14,20 @@ def test_durations_are_spoken_plainly() -> None:
 async def test_a_timer_rings_through_the_notifier() -> None:
     rung: list[str] = []
     released = asyncio.Event()
+    ringing = asyncio.Event()
 
     async def fake_sleep(_: float) -> None:
         await released.wait()
 
-    timers = TimerService(notify=rung.append, sleep=fake_sleep)
+    def notify(text: str) -> None:
+        rung.append(text)
+        ringing.set()
+
+    timers = TimerService(notify=notify, sleep=fake_sleep)
     timers.start(150)
     assert timers.active == 1
     released.set()
-    await asyncio.wait_for(_until(lambda: bool(rung)), 5)
+    await asyncio.wait_for(ringing.wait(), 5)
     assert rung == ["Your 2 minutes 30 seconds timer is done."]
 
 
@@ -36,7 +41,3 @@ async def test_cancel_stops_every_timer() -> None:
     assert timers.active == 0
     assert rung == []
 
-
-async def _until(condition: object) -> None:
-    while not condition():  # type: ignore[operator]
-        await asyncio.sleep(0.001)

@@ -22,5 +22,5 @@ def test_names_and_aliases_come_from_configuration(tmp_path: Path) -> None:
 def test_an_invalid_plant_says_what_is_wrong(tmp_path: Path) -> None:
     plant = tmp_path / "plant.yaml"
     plant.write_text("machines: 7\n", encoding="utf-8")
-    with pytest.raises(SkillLoadError, match="plant .* is invalid"):
+    with pytest.raises(SkillLoadError, match=r"plant .* is invalid"):
         load_plant(plant)
