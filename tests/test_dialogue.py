@@ -38,7 +38,7 @@ async def test_no_cancels_and_says_so(session: Session) -> None:
 async def test_silence_cancels_after_eight_seconds(session: Session) -> None:
     await session.say("start press one")
     session.clock.advance(7.9)
-    assert await session.assistant.dialogue.expire() is None
+    assert await asyncio.wait_for(session.assistant.dialogue.expire(), AWAIT_LIMIT) is None
     session.clock.advance(0.2)
     reply = await asyncio.wait_for(session.assistant.dialogue.expire(), AWAIT_LIMIT)
     assert reply is not None
@@ -107,7 +107,7 @@ async def test_start_is_refused_while_the_machine_has_an_alarm(session: Session)
 
 async def test_interlock_is_checked_again_after_yes(session: Session) -> None:
     await session.say("start press one")
-    await session.plant.stop_all()
+    await asyncio.wait_for(session.plant.stop_all(), AWAIT_LIMIT)
     reply = await session.say("yes")
     assert "latched" in reply
     assert not session.plant.running["press_1"]

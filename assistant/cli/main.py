@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
@@ -49,11 +50,13 @@ def _parse(args: argparse.Namespace) -> int:
 def _chat(args: argparse.Namespace) -> int:
     from assistant.cli.chat import run_chat
 
+    lines: Iterable[str]
     if args.demo:
         script = files("assistant.cli").joinpath("demo_session.txt").read_text(encoding="utf-8")
         lines = script.splitlines()
     else:
-        lines = sys.stdin  # type: ignore[assignment]
+        # Bytes decoded line by line: one bad line must not end the conversation.
+        lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
     configs: dict[str, dict[str, object]] = {"vehicle": {"speed_kmh": args.speed}}
     if args.plant:
         configs["factory"] = {"plant_file": str(args.plant)}

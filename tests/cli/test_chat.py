@@ -62,3 +62,14 @@ def test_demo_session_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=True)
     assert "assistant: Doors unlocked." in done.stdout
     assert "stop-all is latched" in done.stdout
+
+
+def test_bad_bytes_do_not_end_the_conversation(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli.main", "chat", "--json",
+         "--audit-log", str(tmp_path / "audit.jsonl")],
+        input=b"\xff\xfe broken \xc3\x28\n\x00\x1b[2J\nlock the doors\n",
+        capture_output=True, timeout=120, check=True)
+    events = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    actions = [e for e in events if e["event"] == "action"]
+    assert [a["tool"] for a in actions] == ["lock_doors"]

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.cli.parse import parse_lines
+from assistant.nlu.understand import Understanding
 
 _COMMAND = [sys.executable, "-m", "assistant.cli.main", "parse"]
 
@@ -42,3 +49,16 @@ def test_out_of_range_carries_the_reason() -> None:
     [result] = _parse(b"set the fan speed to 9\n")
     assert result["tool"] == "set_fan_speed"
     assert result["error"] == "The fan speed can be set from 0 to 7."
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=200).map(lambda b: b.replace(b"\n", b" ")), max_size=6))
+def test_any_bytes_give_one_json_line_each(
+    understanding: Understanding, lines: list[bytes]
+) -> None:
+    out = io.StringIO()
+    source = io.BytesIO(b"".join(line + b"\n" for line in lines))
+    written = parse_lines(understanding, source, out)
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert written == len(results) == len(lines)
+    assert all(set(r) >= {"text", "tool", "arguments", "route", "ms"} for r in results)
