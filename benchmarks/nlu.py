@@ -25,7 +25,11 @@ from assistant.nlu.understand import Decision, Understanding
 from assistant.skills import discover_skills, load_skills
 
 HERE = Path(__file__).parent
-SETS = {"dev": HERE / "data" / "nlu_dev.tsv", "heldout": HERE / "data" / "nlu_heldout.tsv"}
+SETS = {
+    "dev": HERE / "data" / "nlu_dev.tsv",
+    "heldout": HERE / "data" / "nlu_heldout.tsv",
+    "heldout2": HERE / "data" / "nlu_heldout2.tsv",
+}
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ _TRAILING = re.compile(
     r"(?:\s*\b(?:" + "|".join(sorted(map(re.escape, _TRAILING_FILLER), key=len, reverse=True))
     + r"))+$"
 )
+_ORDINAL = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)\b")
 _INNER_PLEASE = re.compile(r"\bplease\b")
 _SYMBOLS = str.maketrans(
     {"%": " percent ", "°": " degrees ", "\u2019": "'", "\u2018": "'", "&": " and "})
@@ -85,10 +87,16 @@ def _strip_filler(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def numbers_to_digits(text: str) -> str:
-    """Number words to digits, every number ("one" too) and simple fractions."""
+    """Number words to digits, every number ("one" too) and simple fractions.
+
+    Ordinal words stay words: text2num would turn "one second" into "1 2nd".
+    """
     if not text:
         return text
-    converted: str = alpha2digit(text, "en", threshold=0)
+    pieces = _ORDINAL.split(text)
+    converted = "".join(
+        piece if index % 2 else alpha2digit(piece, "en", threshold=0)
+        for index, piece in enumerate(pieces))
     for pattern, fraction in _FRACTIONS:
         converted = pattern.sub(_adding(fraction), converted)
     return converted

@@ -159,6 +159,8 @@ class _Parser:
                 items.append(Alternative((self.rules[rule],)))
             elif token in ("{", "}", "<", ">"):
                 raise self.fail(f"unbalanced '{token}'")
+            elif token.startswith("'"):
+                raise self.fail(f"{token!r} is not a word; write the whole word (\"how's\")")
             else:
                 items.append(Word(token.lower()))
 

@@ -20,13 +20,16 @@ from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.slots import find_value
 from assistant.nlu.templates import TemplateSentence
-from assistant.skill_api import SlotKind
+from assistant.skill_api import Safety, SlotKind
 
 __all__ = ["CLASSIFIER_THRESHOLD", "Decision", "Route", "Understanding"]
 
 CLASSIFIER_THRESHOLD = 0.3
 """One-vs-rest margin the classifier's best label needs before it may decide
 (above 0 the model places the utterance inside that label)."""
+IMMEDIATE_THRESHOLD = 0.8
+"""Stricter margin for immediate tools: they act at once, with no confirmation to catch
+a wrong guess (a false emergency stop latches the plant until someone resets it)."""
 
 
 class Route(StrEnum):
@@ -140,7 +143,8 @@ class Understanding:
         if guess.tool is None or guess.confidence < self.threshold:
             return None, {}, Route.NONE, guess.confidence
         arguments = self._extract(guess.tool, guess.fixed, guess.negate, utterance)
-        if arguments is None:
+        if arguments is None or (guess.confidence < IMMEDIATE_THRESHOLD
+                                 and self._acts_at_once(guess.tool, arguments)):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
 
@@ -171,6 +175,12 @@ class Understanding:
                 value = -value
             arguments[spec.name] = value
         return arguments
+
+    def _acts_at_once(self, tool: str, arguments: Mapping[str, Any]) -> bool:
+        checked = self.catalog.check(tool, arguments)
+        spec = self.catalog.tool(tool)
+        safety = spec.safety_of(checked.model) if checked.model else spec.safety
+        return safety == Safety.IMMEDIATE
 
     def _ms(self, started: float) -> float:
         return (self._clock() - started) * 1000.0

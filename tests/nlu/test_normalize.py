@@ -15,6 +15,8 @@ from assistant.nlu.normalize import normalize
         ("volume 50%", "volume 50 percent"),
         ("press one", "press 1"),
         ("what\u2019s the time", "what's the time"),
+        ("a forty five second timer", "a 45 second timer"),
+        ("the second press", "the second press"),
     ],
 )
 def test_numbers_words_and_filler_are_normalized(raw: str, digits: str) -> None:

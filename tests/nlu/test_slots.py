@@ -17,6 +17,8 @@ from assistant.nlu.slots import parse_duration
         ("half an hour", 1800),
         ("ninety seconds", 90),
         ("3 days", 259200),
+        ("one second", 1),
+        ("forty five seconds", 45),
     ],
 )
 def test_durations_in_words_and_digits(spoken: str, seconds: int) -> None:

@@ -38,6 +38,7 @@ def test_rules_expand(tmp_path: Path) -> None:
         ('    - sentences:\n        - "lock"\n        - "set it to {degrees}"\n', 6, "{degrees}"),
         ('    - sentences:\n        - "set <warmth> to {celsius}"\n', 5, "unknown rule <warmth>"),
         ('    - sentences:\n        - "set the temperature]"\n', 5, "unexpected ']'"),
+        ('    - sentences:\n        - "how (is|\'s) the temperature"\n', 5, "whole word"),
     ],
 )
 def test_template_errors_name_file_and_line(

@@ -125,6 +125,18 @@ def test_out_of_domain_is_no_tool(understanding: Understanding, text: str) -> No
     assert decision.route == Route.NONE
 
 
+@pytest.mark.parametrize("text", ["call the plant manager", "call the plant", "shut it all down"])
+def test_classifier_does_not_stop_the_plant_on_a_weak_guess(
+    understanding: Understanding, text: str
+) -> None:
+    assert understanding.decide(text).tool is None
+
+
+def test_classifier_stops_the_plant_on_a_strong_paraphrase(understanding: Understanding) -> None:
+    decision = understanding.decide("somebody is caught in the machine")
+    assert (decision.tool, decision.route) == ("emergency_stop", Route.CLASSIFIER)
+
+
 def test_out_of_range_is_reported_not_clamped(understanding: Understanding) -> None:
     decision = understanding.decide("set the temperature to 40 degrees")
     assert decision.arguments["celsius"] == 40
