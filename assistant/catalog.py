@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from assistant.nlu.normalize import normalize
-from assistant.skill_api import Slot, SlotKind, Tool
+from assistant.skill_api import Safety, Slot, SlotKind, Tool
 
 __all__ = ["ArgSpec", "Catalog", "Checked", "format_number"]
 
@@ -123,6 +123,12 @@ class Catalog:
         except ValidationError as err:
             return Checked(None, self._with_defaults(tool_name, raw), (), self._reason(specs, err))
         return Checked(model, model.model_dump(mode="json", exclude_none=True))
+
+    def safety(self, tool_name: str, arguments: Mapping[str, Any]) -> Safety:
+        """The safety class a call would have (some tools escalate with their arguments)."""
+        tool = self.tool(tool_name)
+        model = self.check(tool_name, arguments).model
+        return tool.safety_of(model) if model is not None else tool.safety
 
     def _with_defaults(self, tool_name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         filled = dict(raw)

@@ -181,8 +181,8 @@ class Dialogue:
     def _is_immediate(self, decision: Decision) -> bool:
         if decision.tool is None or decision.error or decision.missing:
             return False
-        call = ToolCall(decision.tool, decision.arguments, str(decision.route))
-        return self.dispatcher.safety_of(call) == Safety.IMMEDIATE
+        return self.dispatcher.catalog.safety(decision.tool, decision.arguments) == \
+            Safety.IMMEDIATE
 
     async def _cancel(self, pending: _Confirmation, reason: str) -> str:
         self._emit(CancelledEvent(t_ms=self._now_ms(), tool=pending.tool, reason=reason))

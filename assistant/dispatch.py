@@ -72,12 +72,6 @@ class Dispatcher:
         self._emit = emit
         self._now_ms = now_ms
 
-    def safety_of(self, call: ToolCall) -> Safety:
-        """The safety class of a call before validation (used to order work)."""
-        checked = self.catalog.check(call.tool, call.arguments)
-        tool = self.catalog.tool(call.tool)
-        return tool.safety_of(checked.model) if checked.model else tool.safety
-
     async def propose(self, call: ToolCall) -> Outcome:
         """Handle a decided call: refuse, ask for what is missing, ask to confirm, or act."""
         tool = self.catalog.tool(call.tool)

@@ -14,10 +14,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "Interlock",
+    "NoArguments",
     "Safety",
     "Skill",
     "SkillContext",
@@ -66,6 +67,12 @@ class Slot:
     kind: SlotKind | None = None
     list_name: str = ""
     question: str = ""
+
+
+class NoArguments(BaseModel):
+    """The argument model of a tool that takes none."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 @dataclass(frozen=True)

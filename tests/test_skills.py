@@ -3,15 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from assistant.errors import SkillLoadError
-from assistant.skill_api import Skill, SkillContext, SkillRuntime, ToolResult, tool
+from assistant.skill_api import NoArguments, Skill, SkillContext, SkillRuntime, ToolResult, tool
 from assistant.skills import discover_skills, load_skills
-
-
-class NoArguments(BaseModel):
-    pass
 
 
 async def _done(_: NoArguments) -> ToolResult:

@@ -1,0 +1,1 @@
+"""Understanding: normalization, templates, the matcher, the classifier and the tiers."""

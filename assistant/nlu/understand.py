@@ -143,8 +143,10 @@ class Understanding:
         if guess.tool is None or guess.confidence < self.threshold:
             return None, {}, Route.NONE, guess.confidence
         arguments = self._extract(guess.tool, guess.fixed, guess.negate, utterance)
-        if arguments is None or (guess.confidence < IMMEDIATE_THRESHOLD
-                                 and self._acts_at_once(guess.tool, arguments)):
+        if arguments is None or (
+            guess.confidence < IMMEDIATE_THRESHOLD
+            and self.catalog.safety(guess.tool, arguments) == Safety.IMMEDIATE
+        ):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
 
@@ -175,12 +177,6 @@ class Understanding:
                 value = -value
             arguments[spec.name] = value
         return arguments
-
-    def _acts_at_once(self, tool: str, arguments: Mapping[str, Any]) -> bool:
-        checked = self.catalog.check(tool, arguments)
-        spec = self.catalog.tool(tool)
-        safety = spec.safety_of(checked.model) if checked.model else spec.safety
-        return safety == Safety.IMMEDIATE
 
     def _ms(self, started: float) -> float:
         return (self._clock() - started) * 1000.0

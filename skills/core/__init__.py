@@ -8,7 +8,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.skill_api import Skill, SkillContext, SkillRuntime, Slot, SlotKind, ToolResult, tool
+from assistant.skill_api import (
+    NoArguments,
+    Skill,
+    SkillContext,
+    SkillRuntime,
+    Slot,
+    SlotKind,
+    ToolResult,
+    tool,
+)
 from skills.core.timers import TimerService, spoken_duration
 
 __all__ = ["TimerService", "skill"]
@@ -19,10 +28,6 @@ class SetTimer(BaseModel):
     seconds: Annotated[int, Field(ge=1, le=86400), Slot(
         kind=SlotKind.DURATION, label="timer", unit="seconds",
         question="For how long?")]
-
-
-class NoArguments(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 def _create(context: SkillContext) -> SkillRuntime:

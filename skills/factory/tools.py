@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.skill_api import Safety, Slot, SlotKind, Tool, ToolResult, tool
+from assistant.skill_api import NoArguments, Safety, Slot, SlotKind, Tool, ToolResult, tool
 from skills.factory.plant import PlantBackend, PlantConfig
 
 __all__ = ["factory_tools"]
@@ -22,10 +22,6 @@ _LINE = Slot(kind=SlotKind.CONFIGURED, list_name="lines", label="line",
 class MachineArguments(BaseModel):
     model_config = ConfigDict(frozen=True)
     machine: Annotated[str, _MACHINE]
-
-
-class NoArguments(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class SetConveyorSpeed(BaseModel):

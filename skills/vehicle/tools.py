@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import format_number
-from assistant.skill_api import Safety, Slot, SlotKind, Tool, ToolResult, tool
+from assistant.skill_api import NoArguments, Safety, Slot, SlotKind, Tool, ToolResult, tool
 from skills.vehicle.backend import (
     Category,
     DefrostTarget,
@@ -116,10 +116,6 @@ class SetWindow(BaseModel):
     model_config = ConfigDict(frozen=True)
     window: Annotated[Window, _WINDOW]
     position: Annotated[int, Field(ge=0, le=100), _POSITION]
-
-
-class NoArguments(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class NavigateTo(BaseModel):
