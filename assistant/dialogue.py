@@ -96,6 +96,16 @@ class Dialogue:
             return self._say(await self._cancel(pending, "no answer"))
         return None
 
+    async def silence(self) -> str | None:
+        """Nobody answered: a confirmation is cancelled, a question is dropped; both said."""
+        pending = self._pending
+        self._pending = None
+        if isinstance(pending, _Confirmation):
+            return self._say(await self._cancel(pending, "no answer"))
+        if isinstance(pending, _Question):
+            return self._say("I didn't hear an answer, so I've cancelled that.")
+        return None
+
     async def hear(self, text: str) -> str:
         """Handle one utterance; returns (and emits) the reply."""
         prefix = await self.expire() or ""

@@ -6,7 +6,12 @@
     ├── UnderstandingError         nlu: the understanding tiers could not be built
     ├── DispatchError              dispatch: a tool call could not be carried out
     │   └── BackendError           dispatch: the controlled system did not answer
-    └── AuditError                 audit: the audit log could not be written
+    ├── AuditError                 audit: the audit log could not be written
+    ├── ModelError                 models: a model file is missing or fails its checksum
+    ├── AudioError                 audio: a device or file cannot be opened or read
+    ├── WakeWordError              wake: the wake word engine failed
+    ├── SpeechToTextError          stt: transcription failed or timed out
+    └── TextToSpeechError          tts: synthesis failed
 
 "No match" is never an exception: understanding returns ``None`` or a no-tool decision.
 """
@@ -17,12 +22,17 @@ from pathlib import Path
 
 __all__ = [
     "AssistantError",
+    "AudioError",
     "AuditError",
     "BackendError",
     "DispatchError",
+    "ModelError",
     "SkillLoadError",
+    "SpeechToTextError",
     "TemplateError",
+    "TextToSpeechError",
     "UnderstandingError",
+    "WakeWordError",
 ]
 
 
@@ -65,3 +75,23 @@ class BackendError(DispatchError):
 
 class AuditError(AssistantError):
     """The audit log could not be written; nothing may be actuated."""
+
+
+class ModelError(AssistantError):
+    """A model file is missing, unreadable or fails its checksum."""
+
+
+class AudioError(AssistantError):
+    """An audio device or file cannot be opened or read."""
+
+
+class WakeWordError(AssistantError):
+    """The wake word engine failed."""
+
+
+class SpeechToTextError(AssistantError):
+    """Transcription failed or timed out."""
+
+
+class TextToSpeechError(AssistantError):
+    """Speech synthesis failed."""

@@ -22,6 +22,7 @@ __all__ = [
     "IntentEvent",
     "RefusedEvent",
     "ReplyEvent",
+    "SpeechEndEvent",
     "TranscriptEvent",
     "WakeEvent",
 ]
@@ -29,6 +30,7 @@ __all__ = [
 
 class EventType(StrEnum):
     WAKE = "wake"
+    SPEECH_END = "speech_end"
     TRANSCRIPT = "transcript"
     INTENT = "intent"
     CONFIRM = "confirm"
@@ -61,6 +63,14 @@ class Event:
 class WakeEvent(Event):
     TYPE: ClassVar[EventType] = EventType.WAKE
     name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechEndEvent(Event):
+    """The end of a command was detected; ``speech_ms`` is how long the command was."""
+
+    TYPE: ClassVar[EventType] = EventType.SPEECH_END
+    speech_ms: float
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.voice import VoiceSettings
 
 __all__ = ["main"]
 
@@ -22,6 +23,25 @@ def _parser() -> argparse.ArgumentParser:
 
     parse = commands.add_parser("parse", help="decide each line of standard input; run nothing")
     parse.add_argument("--skills", nargs="*", help="skills to load (default: all installed)")
+    parse.add_argument("--audio", action="store_true",
+                       help="lines are WAV paths: transcribe each, then decide")
+    _voice_options(parse)
+
+    run = commands.add_parser("run", help="the voice pipeline: microphone and speaker, or a file")
+    run.add_argument("--input", type=Path, help="a WAV file instead of the microphone")
+    run.add_argument("--output", type=Path, help="with --input: write the spoken replies here")
+    run.add_argument("--json", action="store_true", help="write events as JSON lines")
+    run.add_argument("--input-device", help="microphone name (part of it) or index")
+    run.add_argument("--output-device", help="speaker name (part of it) or index")
+    run.add_argument("--audit-log", type=Path, help="audit log path")
+    run.add_argument("--speed", type=float, default=0.0, help="simulated vehicle speed, km/h")
+    _voice_options(run)
+
+    demo = commands.add_parser("demo", help="speak a short session and run it through the "
+                               "whole voice pipeline (no microphone needed)")
+    demo.add_argument("--dir", type=Path, default=Path("demo-output"),
+                      help="where the spoken session, replies and audit log go")
+    _voice_options(demo)
 
     chat = commands.add_parser("chat", help="a typed conversation with the real dispatcher")
     chat.add_argument("--json", action="store_true", help="write events as JSON lines")
@@ -38,12 +58,57 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _voice_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("voice engines")
+    group.add_argument("--wake-model", default="hey_jarvis",
+                       help="packaged openWakeWord model (hey_jarvis, alexa, hey_mycroft, "
+                       "okay_nabu) or a .tflite path")
+    group.add_argument("--wake-threshold", type=float, default=0.5, help="0-1")
+    group.add_argument("--stt", choices=["whisper", "vosk"], default="whisper")
+    group.add_argument("--vosk-model", type=Path, help="Vosk model directory (with --stt vosk)")
+    group.add_argument("--vosk-any-words", action="store_true",
+                       help="do not restrict Vosk to the skills' vocabulary")
+
+
+def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
+    return VoiceSettings(wake_model=args.wake_model, wake_threshold=args.wake_threshold,
+                         stt_engine=args.stt, vosk_model_dir=args.vosk_model,
+                         vosk_restrict_to_skills=not args.vosk_any_words)
+
+
 def _parse(args: argparse.Namespace) -> int:
+    if args.audio:
+        from assistant.cli.voice import parse_audio
+
+        lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
+        asyncio.run(parse_audio(lines, sys.stdout, settings=_voice_settings(args)))
+        return 0
     from assistant.app import build_understanding
     from assistant.cli.parse import parse_lines
 
     _, understanding = build_understanding(args.skills)
     parse_lines(understanding, sys.stdin.buffer, sys.stdout)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant.cli.voice import run_file, run_live
+
+    options = {"audit_path": args.audit_log, "configs": {"vehicle": {"speed_kmh": args.speed}}}
+    if args.input is not None:
+        asyncio.run(run_file(args.input, args.output, sys.stdout, as_json=args.json,
+                             settings=_voice_settings(args), **options))
+    else:
+        asyncio.run(run_live(sys.stdout, as_json=args.json, settings=_voice_settings(args),
+                             input_device=args.input_device, output_device=args.output_device,
+                             **options))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from assistant.cli.voice import run_demo
+
+    asyncio.run(run_demo(args.dir, sys.stdout, settings=_voice_settings(args)))
     return 0
 
 
@@ -71,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return _parse(args) if args.command == "parse" else _chat(args)
+        handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo}
+        return handlers[args.command](args)
     except AssistantError as err:
         print(f"assistant: {err.message} [{err.code}]", file=sys.stderr)
         return 2

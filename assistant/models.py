@@ -1,0 +1,116 @@
+"""Finding model files and refusing any whose sha256 does not match the manifest.
+
+Packaged models live inside installed Python packages (``models/manifest.toml`` says which
+package and folder); a user's model is a path plus the sha256 the user expects. Nothing is
+ever downloaded. Verified files are remembered by (path, size, mtime) for the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import ModelError
+from models import MANIFEST
+
+__all__ = ["ModelEntry", "ModelManifest", "sha256_of"]
+
+_CHUNK = 1 << 20
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, computed once per (path, size, mtime) in this process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    cached = _verified.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    _verified[key] = digest.hexdigest()
+    return _verified[key]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model: its files (name -> sha256) in a folder of a package, or a user path."""
+
+    name: str
+    kind: str
+    license: str
+    files: Mapping[str, str]
+    module: str = ""
+    path: str = ""
+    package: str = ""
+    directory: Path | None = field(default=None, compare=False)
+
+    def folder(self) -> Path:
+        """Where the files are; an error naming the package to install if it is missing."""
+        if self.directory is not None:
+            return self.directory
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or spec.origin is None:
+            raise ModelError("model-missing", f"model {self.name!r} comes from the Python "
+                             f"package {self.package!r}, which is not installed; "
+                             f"run 'pip install {self.package}'")
+        return Path(spec.origin).parent / self.path
+
+    def verified(self) -> Path:
+        """The folder, after every file matched its sha256; else a refusal naming the file."""
+        folder = self.folder()
+        for file_name, expected in self.files.items():
+            path = folder / file_name
+            if not path.is_file():
+                raise ModelError("model-missing", f"model {self.name!r}: file {path} is missing")
+            actual = sha256_of(path)
+            if actual != expected.lower():
+                raise ModelError("model-checksum-mismatch",
+                                 f"model {self.name!r}: {path} has sha256 {actual}, expected "
+                                 f"{expected.lower()}; the file is corrupt or not the one "
+                                 "the manifest names, so it is refused")
+        return folder
+
+
+class ModelManifest:
+    """The manifest's entries by name."""
+
+    def __init__(self, entries: Mapping[str, ModelEntry]) -> None:
+        self.entries = dict(entries)
+
+    @classmethod
+    def load(cls, path: Path = MANIFEST) -> ModelManifest:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ModelError("model-manifest-invalid", f"cannot read {path}: {err}") from err
+        entries = {}
+        for raw in document.get("model", []):
+            entry = ModelEntry(name=raw["name"], kind=raw["kind"], license=raw.get("license", ""),
+                               files=dict(raw["files"]), module=raw.get("module", ""),
+                               path=raw.get("path", ""), package=raw.get("package", ""))
+            entries[entry.name] = entry
+        return cls(entries)
+
+    def get(self, name: str) -> ModelEntry:
+        try:
+            return self.entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self.entries))
+            raise ModelError("model-unknown", f"unknown model {name!r}; the manifest has "
+                             f"{known}") from None
+
+    def of_kind(self, kind: str) -> list[ModelEntry]:
+        return [e for e in self.entries.values() if e.kind == kind]
+
+
+def user_model(name: str, kind: str, path: Path, sha256: Mapping[str, str]) -> ModelEntry:
+    """A model the user points at: a folder and the sha256 of the files that matter."""
+    return ModelEntry(name=name, kind=kind, license="user supplied", files=dict(sha256),
+                      directory=path)

@@ -1,0 +1,259 @@
+"""Building the voice pipeline on the real engines, and running it on a file or live."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from assistant.app import Assistant, build_assistant
+from assistant.audio import AudioSink, AudioSource
+from assistant.events import EventSink
+from assistant.models import ModelManifest
+from assistant.nlu.classifier import IntentClassifier
+from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
+from assistant.stt import SpeechToText, vocabulary_prompt
+from assistant.tts import TextToSpeech
+from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity
+from assistant.wake import WakeWordDetector
+
+__all__ = ["Engines", "VoiceSession", "VoiceSettings", "build_engines", "build_voice_pipeline"]
+
+_NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "point",
+    "minus",
+    "and",
+    "a",
+    "half",
+    "quarter",
+    "quarters",
+]
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Which engines and models, and how they listen. Units in the field names."""
+
+    wake_engine: Literal["openwakeword", "porcupine"] = "openwakeword"
+    wake_model: str = "hey_jarvis"
+    """A packaged openWakeWord model name, or a path to a .tflite file."""
+    wake_threshold: float = 0.5
+    wake_threshold_while_speaking: float = 0.9
+    wake_refractory_ms: float = 2000.0
+    porcupine_access_key: str = ""
+    porcupine_keyword: str = "jarvis"
+    stt_engine: Literal["whisper", "vosk"] = "whisper"
+    whisper_model: str = "whisper-tiny.en"
+    """A manifest name, or a CTranslate2 model directory."""
+    vosk_model_dir: Path | None = None
+    vosk_restrict_to_skills: bool = True
+    tts_voice: str = "piper-en_US-joe-medium"
+    """A manifest name, or a path to a Piper .onnx voice."""
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+
+
+@dataclass
+class Engines:
+    wake: WakeWordDetector
+    stt: SpeechToText
+    tts: TextToSpeech
+    vad: MicroVadActivity
+
+    async def aclose(self) -> None:
+        for engine in (self.wake, self.stt, self.tts, self.vad):
+            await engine.aclose()
+
+
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "and",
+        "or",
+        "it",
+        "my",
+        "me",
+        "is",
+        "are",
+        "be",
+        "by",
+        "up",
+        "down",
+        "off",
+        "with",
+        "what's",
+        "what",
+        "how",
+        "i",
+        "i'm",
+        "it's",
+        "that",
+        "this",
+    ]
+)
+
+
+def _skill_words(assistant: Assistant) -> list[str]:
+    """The configured names' words (rare, so first), then the templates' commonest words."""
+    names = [
+        word
+        for values in assistant.understanding.catalog.lists.values()
+        for aliases in values.values()
+        for alias in aliases
+        for word in alias.split()
+    ]
+    sentences = [s for s in assistant.skills.sentences if not s.example]
+    verbs = Counter(w for s in sentences for w in s.leading_words())
+    others = Counter(w for s in sentences for w in s.words())
+    ranked = [w for w, _ in verbs.most_common()] + [w for w, _ in others.most_common()]
+    return list(dict.fromkeys(w for w in [*names, *ranked] if w not in _STOPWORDS and w.isalpha()))
+
+
+def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
+    """Load every engine once, with its model checked against the manifest."""
+    manifest = ModelManifest.load()
+    wake: WakeWordDetector
+    if settings.wake_engine == "porcupine":
+        from assistant.wake.porcupine import PorcupineDetector
+
+        wake = PorcupineDetector(
+            settings.porcupine_access_key,
+            settings.porcupine_keyword,
+            refractory_ms=settings.wake_refractory_ms,
+        )
+    else:
+        from assistant.wake.openwakeword import OpenWakeWordDetector
+
+        wake = OpenWakeWordDetector(
+            settings.wake_model,
+            threshold=settings.wake_threshold,
+            strict_threshold=settings.wake_threshold_while_speaking,
+            refractory_ms=settings.wake_refractory_ms,
+            manifest=manifest,
+        )
+    words = _skill_words(assistant)
+    stt: SpeechToText
+    if settings.stt_engine == "vosk":
+        from assistant.stt.vosk import VoskSpeechToText
+
+        if settings.vosk_model_dir is None:
+            from assistant.errors import SpeechToTextError
+
+            raise SpeechToTextError(
+                "stt-model-missing",
+                "the Vosk engine needs a model "
+                "directory (vosk_model_dir), e.g. vosk-model-small-en-us-0.15",
+            )
+        phrases = [*words, *_NUMBER_WORDS] if settings.vosk_restrict_to_skills else None
+        stt = VoskSpeechToText(settings.vosk_model_dir, phrases=phrases)
+    else:
+        from assistant.stt.whisper import WhisperSpeechToText
+
+        stt = WhisperSpeechToText(
+            settings.whisper_model,
+            prompt=vocabulary_prompt(words, 40),
+            hotwords=" ".join(words[:40]),
+            manifest=manifest,
+        )
+    from assistant.tts.piper import PiperTextToSpeech
+
+    tts = PiperTextToSpeech(settings.tts_voice, manifest=manifest)
+    return Engines(wake=wake, stt=stt, tts=tts, vad=MicroVadActivity())
+
+
+@dataclass
+class VoiceSession:
+    pipeline: VoicePipeline
+    assistant: Assistant
+    engines: Engines
+
+    async def aclose(self) -> None:
+        await self.engines.aclose()
+        self.assistant.audit.close()
+
+
+def build_voice_pipeline(
+    *,
+    source: AudioSource,
+    sink: AudioSink,
+    emit: EventSink,
+    settings: VoiceSettings | None = None,
+    audit_path: Path | None = None,
+    enabled: Collection[str] | None = None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    paced: bool = False,
+    engines: Engines | None = None,
+    classifier: IntentClassifier | None = None,
+) -> VoiceSession:
+    """The text core on the stream clock, the engines, and the pipeline joining them."""
+    settings = settings or VoiceSettings()
+    clock = StreamClock()
+    holder: list[VoicePipeline] = []
+
+    def forward(event: Any) -> None:
+        holder[0].on_event(event)
+
+    assistant = build_assistant(
+        forward,
+        audit_path=audit_path,
+        enabled=enabled,
+        configs=configs,
+        now_ms=clock.ms,
+        clock=clock.seconds,
+        classifier=classifier,
+    )
+    engines = engines or build_engines(settings, assistant)
+    pipeline = VoicePipeline(
+        source=source,
+        sink=sink,
+        wake=engines.wake,
+        vad=engines.vad,
+        stt=engines.stt,
+        tts=engines.tts,
+        dialogue=assistant.dialogue,
+        clock=clock,
+        emit=emit,
+        endpointer=Endpointer(settings.endpoint),
+        settings=PipelineSettings(paced=paced),
+    )
+    holder.append(pipeline)
+    return VoiceSession(pipeline, assistant, engines)

@@ -1,0 +1,33 @@
+"""The wake word Protocol and its detection type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.audio import AudioChunk
+
+__all__ = ["Detection", "WakeWordDetector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A wake word heard, when (ms of stream time), and how sure the model was."""
+
+    name: str
+    timestamp_ms: float
+    probability: float
+
+
+class WakeWordDetector(Protocol):
+    """Feeds on audio chunks; answers a detection, at most one per refractory period."""
+
+    name: str
+
+    async def process(self, chunk: AudioChunk, *, strict: bool = False) -> Detection | None:
+        """``strict`` asks for more certainty (while the assistant itself speaks)."""
+        ...
+
+    def reset(self) -> None: ...
+
+    async def aclose(self) -> None: ...
