@@ -16,7 +16,7 @@ from assistant.nlu.classifier import IntentClassifier
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.stt import SpeechToText, vocabulary_prompt
 from assistant.tts import TextToSpeech
-from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity
+from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity, VoiceActivity
 from assistant.wake import WakeWordDetector
 
 __all__ = ["Engines", "VoiceSession", "VoiceSettings", "build_engines", "build_voice_pipeline"]
@@ -89,7 +89,7 @@ class Engines:
     wake: WakeWordDetector
     stt: SpeechToText
     tts: TextToSpeech
-    vad: MicroVadActivity
+    vad: VoiceActivity
 
     async def aclose(self) -> None:
         for engine in (self.wake, self.stt, self.tts, self.vad):

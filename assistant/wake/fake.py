@@ -16,7 +16,7 @@ class FakeWakeWord:
         self._handler = handler
 
     async def process(self, chunk: AudioChunk, *, strict: bool = False) -> Detection | None:
-        return Detection(self.name, chunk.timestamp_ms, 1.0) if self._handler(chunk) else None
+        return Detection(self.name, chunk.end_ms, 1.0) if self._handler(chunk) else None
 
     def reset(self) -> None:
         return None
