@@ -74,6 +74,7 @@ class OpenWakeWordDetector:
         self._worker.submit(self._reset_state).result()
 
     def _reset_state(self) -> None:
+        self._quiet_until_ms = -1.0
         self._model.reset()
         self._features.reset()
 
