@@ -1,18 +1,26 @@
 """Voice activity and endpointing: when a command starts, when it ended, when nobody spoke.
 
 pymicro-vad scores 10 ms frames; the :class:`Endpointer` turns scores into events: speech
-started, speech ended (after ``end_silence_ms`` of silence), too long (``max_speech_ms``),
-or no speech at all within ``no_speech_timeout_ms``.
+started, speech ended, too long (``max_speech_ms``), or no speech at all within
+``no_speech_timeout_ms``.
+
+pymicro-vad keeps saying "speech" for up to ~0.9 s after a voice stops, so the end is also
+found from energy: a frame quieter than the noise floor (measured before the command) plus
+a share of the command's loudness is quiet; ``end_quiet_ms`` of quiet frames end the
+command, and a frame with almost no energy is never speech.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+import numpy as np
 
 from assistant.audio import SAMPLE_RATE, AudioChunk
 
@@ -92,7 +100,13 @@ class EndpointSettings:
     threshold: float = 0.5
     """Frame probability (0-1) counted as speech."""
     end_silence_ms: float = 300.0
-    """Silence (ms) that ends a command."""
+    """Frames (ms) the VAD calls silence that end a command."""
+    end_quiet_ms: float = 250.0
+    """Quiet frames (ms, by energy) that end a command."""
+    quiet_share: float = 0.35
+    """Where "quiet" lies between the noise floor (0) and the command's loudness (1)."""
+    floor_dbfs: float = -60.0
+    """Frames below this level (dB full scale) are never speech."""
     min_speech_ms: float = 120.0
     """Voiced time (ms) before a sound counts as the start of a command."""
     max_speech_ms: float = 8000.0
@@ -100,7 +114,9 @@ class EndpointSettings:
     no_speech_timeout_ms: float = 5000.0
     """Time (ms) to wait for a command to begin."""
     pre_roll_ms: float = 800.0
-    """Audio (ms) kept from before speech began, so first syllables are not lost."""
+    """Audio (ms) kept from before the VAD saw speech (it notices it late)."""
+    onset_margin_ms: float = 200.0
+    """Audio (ms) kept before the energy onset when the lead-in is trimmed."""
 
 
 class Endpointer:
@@ -118,6 +134,9 @@ class Endpointer:
         self._last_voiced_ms = 0.0
         self._audio = bytearray()
         self._pre_roll: list[bytes] = []
+        self._floor_db: list[float] = []
+        self._speech_db: list[float] = []
+        self._quiet_ms = 0.0
 
     @property
     def active(self) -> bool:
@@ -129,9 +148,11 @@ class Endpointer:
         self._timeout_ms = timeout_ms if timeout_ms is not None else \
             self.settings.no_speech_timeout_ms
         self._in_speech = False
-        self._voiced_ms = self._silence_ms = 0.0
+        self._voiced_ms = self._silence_ms = self._quiet_ms = 0.0
         self._audio = bytearray()
         self._pre_roll = []
+        self._floor_db = []
+        self._speech_db = []
 
     def stop(self) -> None:
         self._active = False
@@ -142,10 +163,14 @@ class Endpointer:
         s = self.settings
         frame_ms = 10.0
         result: Endpoint | None = None
+        levels = _frame_dbfs(chunk.audio)
+        quiet_level = self._quiet_level()
         for index, probability in enumerate(probabilities):
             t = chunk.timestamp_ms + index * frame_ms
-            voiced = probability >= s.threshold
+            level = levels[index] if index < len(levels) else -120.0
+            voiced = probability >= s.threshold and level >= s.floor_dbfs
             if not self._in_speech:
+                self._floor_db.append(level)
                 self._voiced_ms = self._voiced_ms + frame_ms if voiced else 0.0
                 if self._voiced_ms >= s.min_speech_ms:
                     self._in_speech = True
@@ -156,21 +181,22 @@ class Endpointer:
                     self._active = False
                     return Endpoint(EndpointKind.NO_SPEECH, t)
             else:
-                if voiced:
+                self._speech_db.append(level)
+                quiet = level < quiet_level
+                self._quiet_ms = self._quiet_ms + frame_ms if quiet else 0.0
+                if voiced and not quiet:
                     self._silence_ms = 0.0
                     self._last_voiced_ms = t + frame_ms
                 else:
                     self._silence_ms += frame_ms
-                if self._silence_ms >= s.end_silence_ms:
+                ended = self._silence_ms >= s.end_silence_ms or self._quiet_ms >= s.end_quiet_ms
+                too_long = t + frame_ms - self._speech_begin_ms >= s.max_speech_ms
+                if ended or too_long:
                     self._audio += chunk.audio[: (index + 1) * FRAME_BYTES]
                     self._active = False
-                    return Endpoint(EndpointKind.SPEECH_ENDED, t + frame_ms, bytes(self._audio),
-                                    self._last_voiced_ms)
-                if t + frame_ms - self._speech_begin_ms >= s.max_speech_ms:
-                    self._audio += chunk.audio[: (index + 1) * FRAME_BYTES]
-                    self._active = False
-                    return Endpoint(EndpointKind.TOO_LONG, t + frame_ms, bytes(self._audio),
-                                    t + frame_ms)
+                    kind = EndpointKind.SPEECH_ENDED if ended else EndpointKind.TOO_LONG
+                    return Endpoint(kind, t + frame_ms, self._trimmed(quiet_level),
+                                    self._last_voiced_ms if ended else t + frame_ms)
         if self._in_speech:
             if not self._audio:
                 self._audio += b"".join(self._pre_roll)
@@ -179,3 +205,28 @@ class Endpointer:
             keep = max(1, int(s.pre_roll_ms // max(chunk.duration_ms, 1.0)))
             self._pre_roll = [*self._pre_roll, chunk.audio][-keep:]
         return result
+
+    def _trimmed(self, quiet_level: float) -> bytes:
+        """The command without the lead-in before its energy onset (keeping some margin):
+        a recognizer invents words in leading noise."""
+        levels = _frame_dbfs(bytes(self._audio))
+        loud = [i for i in range(len(levels) - 2)
+                if min(levels[i:i + 3]) >= quiet_level]
+        margin = int(self.settings.onset_margin_ms // 10)
+        start = max(0, loud[0] - margin) if loud else 0
+        return bytes(self._audio[start * FRAME_BYTES:])
+
+    def _quiet_level(self) -> float:
+        floor = float(np.percentile(self._floor_db, 20)) if self._floor_db else -90.0
+        loud = float(np.percentile(self._speech_db, 90)) if self._speech_db else floor
+        return floor + self.settings.quiet_share * max(0.0, loud - floor)
+
+
+def _frame_dbfs(audio: bytes) -> list[float]:
+    """Level of each 10 ms frame in dB full scale."""
+    samples = np.frombuffer(audio[: len(audio) // FRAME_BYTES * FRAME_BYTES], dtype="<i2")
+    if samples.size == 0:
+        return []
+    frames = samples.reshape(-1, FRAME_BYTES // 2).astype(np.float64)
+    power = np.mean(frames * frames, axis=1)
+    return [10.0 * math.log10(p / (32768.0 * 32768.0)) if p > 0 else -120.0 for p in power]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +12,9 @@ from assistant.audio import AudioSink, AudioSource
 from assistant.events import EventSink
 from assistant.models import ModelManifest
 from assistant.nlu.classifier import IntentClassifier
+from assistant.nlu.expand import canonical_sentence
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
-from assistant.stt import SpeechToText, vocabulary_prompt
+from assistant.stt import SpeechToText
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity, VoiceActivity
 from assistant.wake import WakeWordDetector
@@ -96,56 +96,17 @@ class Engines:
             await engine.aclose()
 
 
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "and",
-        "or",
-        "it",
-        "my",
-        "me",
-        "is",
-        "are",
-        "be",
-        "by",
-        "up",
-        "down",
-        "off",
-        "with",
-        "what's",
-        "what",
-        "how",
-        "i",
-        "i'm",
-        "it's",
-        "that",
-        "this",
-    ]
-)
-
-
-def _skill_words(assistant: Assistant) -> list[str]:
-    """The configured names' words (rare, so first), then the templates' commonest words."""
-    names = [
-        word
-        for values in assistant.understanding.catalog.lists.values()
-        for aliases in values.values()
-        for alias in aliases
-        for word in alias.split()
-    ]
-    sentences = [s for s in assistant.skills.sentences if not s.example]
-    verbs = Counter(w for s in sentences for w in s.leading_words())
-    others = Counter(w for s in sentences for w in s.words())
-    ranked = [w for w, _ in verbs.most_common()] + [w for w, _ in others.most_common()]
-    return list(dict.fromkeys(w for w in [*names, *ranked] if w not in _STOPWORDS and w.isalpha()))
+def command_prompt(assistant: Assistant) -> str:
+    """One plain sentence per tool, from its first template: how commands here sound."""
+    seen: set[str] = set()
+    sentences = []
+    for template in assistant.skills.sentences:
+        if template.example or template.tool in seen:
+            continue
+        seen.add(template.tool)
+        text = canonical_sentence(template, assistant.understanding.catalog.specs[template.tool])
+        sentences.append(text[:1].upper() + text[1:] + ".")
+    return " ".join(sentences)
 
 
 def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
@@ -170,7 +131,6 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             refractory_ms=settings.wake_refractory_ms,
             manifest=manifest,
         )
-    words = _skill_words(assistant)
     stt: SpeechToText
     if settings.stt_engine == "vosk":
         from assistant.stt.vosk import VoskSpeechToText
@@ -183,15 +143,16 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
                 "the Vosk engine needs a model "
                 "directory (vosk_model_dir), e.g. vosk-model-small-en-us-0.15",
             )
-        phrases = [*words, *_NUMBER_WORDS] if settings.vosk_restrict_to_skills else None
+        vocabulary = sorted(assistant.understanding.matcher.vocabulary)
+        phrases = [*vocabulary, *_NUMBER_WORDS] if settings.vosk_restrict_to_skills else None
         stt = VoskSpeechToText(settings.vosk_model_dir, phrases=phrases)
     else:
         from assistant.stt.whisper import WhisperSpeechToText
 
         stt = WhisperSpeechToText(
             settings.whisper_model,
-            prompt=vocabulary_prompt(words, 40),
-            hotwords=" ".join(words[:40]),
+            prompt=command_prompt(assistant),
+            accept=assistant.understanding.fully_understands,
             manifest=manifest,
         )
     from assistant.tts.piper import PiperTextToSpeech

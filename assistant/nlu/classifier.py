@@ -22,19 +22,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from assistant.catalog import ArgSpec, Catalog
+from assistant.catalog import Catalog
+from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
-from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
-from assistant.skill_api import SlotKind
+from assistant.nlu.templates import TemplateSentence
 
 __all__ = ["NO_TOOL", "Classification", "IntentClassifier"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
 _EXAMPLE_WEIGHT = 6
-_SAMPLE_TEXT = ("the airport", "main street", "jazz", "the station", "coldplay",
-                "the office", "oil leak on the pump", "belt replaced")
-_SAMPLE_DURATIONS = ("5 minutes", "30 seconds", "1 hour", "2.5 minutes", "an hour and a half")
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
@@ -58,34 +55,6 @@ def _features(text: str) -> str:
     return _NUMBER.sub(" 0 ", text)
 
 
-class _Sampler:
-    def __init__(self, specs: Mapping[str, ArgSpec], rng: random.Random) -> None:
-        self.specs = specs
-        self.rng = rng
-
-    def slot(self, spec: ArgSpec) -> str:
-        if spec.values and (spec.kind != SlotKind.NUMBER or self.rng.random() < 0.3):
-            return self.rng.choice(sorted(spec.values))
-        if spec.kind == SlotKind.NUMBER:
-            low = int(spec.minimum if spec.minimum is not None else 0)
-            high = int(spec.maximum if spec.maximum is not None else 100)
-            return str(self.rng.randint(low, high))
-        if spec.kind == SlotKind.DURATION:
-            return self.rng.choice(_SAMPLE_DURATIONS)
-        return self.rng.choice(_SAMPLE_TEXT)
-
-    def words(self, node: Sequence | Alternative | Word | SlotRef) -> list[str]:
-        if isinstance(node, Word):
-            return [node.text]
-        if isinstance(node, SlotRef):
-            return [self.slot(self.specs[node.name])]
-        if isinstance(node, Sequence):
-            return [w for item in node.items for w in self.words(item)]
-        if node.optional and self.rng.random() < 0.5:
-            return []
-        return self.words(self.rng.choice(node.options))
-
-
 class IntentClassifier:
     """Predicts a label for an utterance, with its one-vs-rest margin."""
 
@@ -106,9 +75,8 @@ class IntentClassifier:
         labels: list[str] = []
         for sentence in sentences:
             label = _label(sentence)
-            sampler = _Sampler(catalog.specs[sentence.tool], rng)
-            drawn = {" ".join(sampler.words(sentence.expression))
-                     for _ in range(_SAMPLES_PER_SENTENCE)}
+            sampler = SentenceSampler(catalog.specs[sentence.tool], rng)
+            drawn = {sampler.sentence(sentence) for _ in range(_SAMPLES_PER_SENTENCE)}
             repeat = _EXAMPLE_WEIGHT if sentence.example else 1
             for text in sorted(drawn):
                 texts += [_features(normalize(text).digits)] * repeat

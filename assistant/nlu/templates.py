@@ -89,37 +89,6 @@ class TemplateSentence:
     def slots(self) -> list[str]:
         return list(_slot_names(self.expression))
 
-    def leading_words(self) -> list[str]:
-        """Every word a sentence can start with ("unlock", "start", …)."""
-        return list(_first_words(self.expression))
-
-    def words(self) -> list[str]:
-        return list(_words(self.expression))
-
-
-def _first_words(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    if isinstance(node, Word):
-        yield node.text
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            yield from _first_words(option)
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from _first_words(item)
-            if not (isinstance(item, Alternative) and item.optional):
-                break
-
-
-def _words(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    if isinstance(node, Word):
-        yield node.text
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from _words(item)
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            yield from _words(option)
-
 
 def _slot_names(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
     if isinstance(node, SlotRef):

@@ -112,6 +112,18 @@ class Understanding:
         return Decision(text, tool, checked.arguments, route, self._ms(started),
                         checked.missing, checked.error, confidence, utterance)
 
+    def fully_understands(self, text: str) -> bool:
+        """A template matched with every argument present and valid, or it is a dialogue
+        word: what a speech recognizer's hypotheses are checked against."""
+        utterance = normalize(text)
+        if dialogue_act(utterance) is not None:
+            return True
+        matched = self.matcher.match(utterance)
+        if matched is None or matched.unknown_name:
+            return False
+        checked = self.catalog.check(matched.tool, matched.arguments)
+        return not checked.missing and checked.error is None
+
     def fill(self, tool: str, argument: str, answer: str) -> Any:
         """The value of one argument in a follow-up answer ("the driver's one"), or None."""
         spec = self.catalog.specs[tool][argument]

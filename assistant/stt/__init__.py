@@ -1,5 +1,5 @@
 """Speech-to-text behind a small Protocol: faster-whisper by default, Vosk optional."""
 
-from assistant.stt.base import FakeSpeechToText, SpeechToText, vocabulary_prompt
+from assistant.stt.base import FakeSpeechToText, SpeechToText
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "vocabulary_prompt"]
+__all__ = ["FakeSpeechToText", "SpeechToText"]

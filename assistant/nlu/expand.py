@@ -1,0 +1,78 @@
+"""Sample sentences from templates: training data for the classifier, prompts for speech."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+
+from assistant.catalog import ArgSpec
+from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
+from assistant.skill_api import SlotKind
+
+__all__ = ["SentenceSampler", "canonical_sentence"]
+
+SAMPLE_TEXT = ("the airport", "main street", "jazz", "the station", "coldplay",
+               "the office", "oil leak on the pump", "belt replaced")
+SAMPLE_DURATIONS = ("5 minutes", "30 seconds", "1 hour", "2.5 minutes", "an hour and a half")
+
+
+class SentenceSampler:
+    """Random expansions of one tool's templates (alternatives, optionals, slot values)."""
+
+    def __init__(self, specs: Mapping[str, ArgSpec], rng: random.Random) -> None:
+        self.specs = specs
+        self.rng = rng
+
+    def slot(self, spec: ArgSpec) -> str:
+        if spec.values and (spec.kind != SlotKind.NUMBER or self.rng.random() < 0.3):
+            return self.rng.choice(sorted(spec.values))
+        if spec.kind == SlotKind.NUMBER:
+            low = int(spec.minimum if spec.minimum is not None else 0)
+            high = int(spec.maximum if spec.maximum is not None else 100)
+            return str(self.rng.randint(low, high))
+        if spec.kind == SlotKind.DURATION:
+            return self.rng.choice(SAMPLE_DURATIONS)
+        return self.rng.choice(SAMPLE_TEXT)
+
+    def words(self, node: Sequence | Alternative | Word | SlotRef) -> list[str]:
+        if isinstance(node, Word):
+            return [node.text]
+        if isinstance(node, SlotRef):
+            return [self.slot(self.specs[node.name])]
+        if isinstance(node, Sequence):
+            return [w for item in node.items for w in self.words(item)]
+        if node.optional and self.rng.random() < 0.5:
+            return []
+        return self.words(self.rng.choice(node.options))
+
+    def sentence(self, template: TemplateSentence) -> str:
+        return " ".join(self.words(template.expression))
+
+
+def canonical_sentence(template: TemplateSentence, specs: Mapping[str, ArgSpec]) -> str:
+    """The plainest reading: first alternatives, short optional words kept ("the"), optional
+    slots left out, a typical value."""
+
+    def words(node: Sequence | Alternative | Word | SlotRef) -> list[str]:
+        if isinstance(node, Word):
+            return [node.text]
+        if isinstance(node, SlotRef):
+            spec = specs[node.name]
+            if spec.kind == SlotKind.NUMBER and spec.minimum is not None \
+                    and spec.maximum is not None:
+                return [str(int((spec.minimum + spec.maximum) // 2))]
+            if spec.kind == SlotKind.DURATION:
+                return ["5 minutes"]
+            if spec.kind == SlotKind.TEXT:
+                return [SAMPLE_TEXT[0]]
+            spoken = [name for name in spec.values if not any(c.isdigit() for c in name)]
+            return [(spoken or list(spec.values) or [node.name])[0]]
+        if isinstance(node, Sequence):
+            return [w for item in node.items for w in words(item)]
+        first = node.options[0]
+        if node.optional and not (len(first.items) <= 2
+                                  and all(isinstance(i, Word) for i in first.items)):
+            return []
+        return words(first)
+
+    return " ".join(words(template.expression))
