@@ -8,30 +8,30 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import soundfile
 
 from assistant.audio.base import BYTES_PER_CHUNK, SAMPLE_RATE, AudioChunk, samples_to_ms
-from assistant.audio.convert import pcm_to_int16, to_assistant_rate
+from assistant.audio.convert import to_assistant_rate
 from assistant.errors import AudioError
 
 __all__ = ["WavFileSink", "WavFileSource", "read_wav", "write_wav"]
 
 
 def read_wav(path: Path) -> npt.NDArray[np.int16]:
-    """Any PCM WAV as 16 kHz mono int16; a clear error for anything else."""
+    """Any WAV libsndfile reads (any rate, channels, 8-32 bit, float, extensible) as
+    16 kHz mono int16; a clear error for anything else."""
+    if not path.is_file():
+        raise AudioError("audio-file-missing", f"audio file {path} does not exist")
     try:
-        with wave.open(str(path), "rb") as wav:
-            rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-            frames = wav.readframes(wav.getnframes())
-    except FileNotFoundError as err:
-        raise AudioError("audio-file-missing", f"audio file {path} does not exist") from err
-    except (wave.Error, EOFError, OSError) as err:
+        # Read as float: libsndfile does not scale float files when asked for integers.
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as err:
         raise AudioError("audio-file-invalid",
-                         f"{path} is not a PCM WAV file ({err}); convert it with "
+                         f"{path} is not a readable WAV file ({err}); convert it with "
                          f"'sox {path.name} -b 16 out.wav'") from err
-    try:
-        return to_assistant_rate(pcm_to_int16(frames, width), rate, channels)
-    except ValueError as err:
-        raise AudioError("audio-file-invalid", f"{path}: {err}") from err
+    channels = data.shape[1]
+    samples = np.clip(np.round(np.ascontiguousarray(data).reshape(-1) * 32768.0), -32768, 32767)
+    return to_assistant_rate(samples.astype(np.int16), int(rate), channels)
 
 
 def write_wav(path: Path, samples: npt.NDArray[np.int16], rate: int = SAMPLE_RATE) -> None:

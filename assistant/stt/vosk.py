@@ -36,7 +36,8 @@ class VoskSpeechToText:
             raise SpeechToTextError("stt-model-failed",
                                     f"Vosk cannot load {model_dir}: {err}") from err
         self._vosk = vosk
-        self.grammar = json.dumps([*dict.fromkeys(phrases), "[unk]"]) if phrases else None
+        self.grammar = json.dumps([*dict.fromkeys(phrases), "[unk]"], ensure_ascii=False) \
+            if phrases else None
         self.name = f"vosk:{model_dir.name}"
         self.timeout_s = timeout_s
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="vosk")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.audio import BYTES_PER_CHUNK, MS_PER_CHUNK, AudioChunk
+from assistant.vad import Endpointer, EndpointKind, EndpointSettings
+
+FRAMES = BYTES_PER_CHUNK // 320
+
+
+def _chunk(index: int, level: int) -> AudioChunk:
+    rng = np.random.default_rng(index)
+    samples = (rng.standard_normal(BYTES_PER_CHUNK // 2) * level).astype(np.int16)
+    return AudioChunk(samples.tobytes(), index * MS_PER_CHUNK)
+
+
+def _feed(endpointer: Endpointer, pattern: list[tuple[int, float]]) -> list[tuple[str, float]]:
+    seen = []
+    for index, (level, probability) in enumerate(pattern):
+        endpoint = endpointer.feed(_chunk(index, level), [probability] * FRAMES)
+        if endpoint is not None:
+            seen.append((endpoint.kind.value, endpoint.timestamp_ms))
+    return seen
+
+
+def test_speech_then_quiet_ends_the_command() -> None:
+    endpointer = Endpointer()
+    endpointer.start(0.0)
+    pattern = [(30, 0.0)] * 5 + [(3000, 0.99)] * 15 + [(30, 0.99)] * 10
+    seen = _feed(endpointer, pattern)
+    assert [kind for kind, _ in seen] == ["speech_started", "speech_ended"]
+    ended_at = seen[-1][1]
+    assert 20 * MS_PER_CHUNK <= ended_at <= 20 * MS_PER_CHUNK + 400  # VAD still says speech
+
+
+def test_no_speech_times_out() -> None:
+    endpointer = Endpointer(EndpointSettings(no_speech_timeout_ms=1000))
+    endpointer.start(0.0)
+    seen = _feed(endpointer, [(30, 0.0)] * 20)
+    assert seen == [("no_speech", seen[0][1])]
+    assert 1000 <= seen[0][1] < 1100
+
+
+def test_digital_silence_is_never_speech() -> None:
+    endpointer = Endpointer(EndpointSettings(no_speech_timeout_ms=800))
+    endpointer.start(0.0)
+    seen = _feed(endpointer, [(0, 1.0)] * 15)
+    assert [kind for kind, _ in seen] == ["no_speech"]
+
+
+def test_a_long_command_is_cut() -> None:
+    endpointer = Endpointer(EndpointSettings(max_speech_ms=1000))
+    endpointer.start(0.0)
+    seen = _feed(endpointer, [(3000, 0.99)] * 30)
+    assert seen[-1][0] == EndpointKind.TOO_LONG.value
+
+
+def test_the_lead_in_before_the_voice_is_trimmed() -> None:
+    endpointer = Endpointer(EndpointSettings(onset_margin_ms=100))
+    endpointer.start(0.0)
+    result = None
+    for index, (level, probability) in enumerate([(30, 0.0)] * 8 + [(3000, 0.99)] * 10 +
+                                                 [(30, 0.0)] * 8):
+        result = endpointer.feed(_chunk(index, level), [probability] * FRAMES) or result
+    assert result is not None and result.kind == EndpointKind.SPEECH_ENDED
+    lead_in_bytes = len(result.audio) - 10 * BYTES_PER_CHUNK
+    assert lead_in_bytes < 6 * BYTES_PER_CHUNK
