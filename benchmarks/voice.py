@@ -302,11 +302,12 @@ async def main_async(args: argparse.Namespace) -> str:
     mentions = await name_mentions(engines)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     await engines.aclose()
-    return render(outcomes, wakes, seconds, peak_mb, load_s, args, mentions=mentions)
+    return render(outcomes, wakes, seconds, peak_mb=peak_mb, load_s=load_s, args=args,
+                  mentions=mentions)
 
 
-def render(outcomes: list[Outcome], wakes: int, seconds: float, peak_mb: float, load_s: float,
-           args: argparse.Namespace, *, mentions: tuple[int, int]) -> str:
+def render(outcomes: list[Outcome], wakes: int, seconds: float, *, peak_mb: float,
+           load_s: float, args: argparse.Namespace, mentions: tuple[int, int]) -> str:
     lines = [
         "# Voice benchmark", "",
         f"`python benchmarks/voice.py{' --quick' if args.quick else ''}` on this machine; "
