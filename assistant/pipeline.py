@@ -110,6 +110,7 @@ class VoicePipeline:
         self.stage = Stage.WAKE
         self._follow_up = False
         self._speech: asyncio.Task[None] | None = None
+        self._ahead: tuple[int, asyncio.Task[str]] | None = None
         self._replies: list[str] = []
         self.progress = 0
         """Chunks processed: the watchdog is petted from this moving, not from a timer."""
@@ -162,6 +163,9 @@ class VoicePipeline:
     async def _endpoint(self, endpoint: Endpoint) -> None:
         if endpoint.kind == EndpointKind.SPEECH_STARTED:
             return
+        if endpoint.kind == EndpointKind.PAUSE:
+            self._transcribe_ahead(endpoint)
+            return
         if endpoint.kind == EndpointKind.NO_SPEECH:
             self.stage = Stage.WAKE
             await self._guarded(Stage.INTENT, self.dialogue.silence())
@@ -170,7 +174,11 @@ class VoicePipeline:
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self.stage = Stage.STT
-        text = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == endpoint.pause_id:
+            text = await self._guarded(Stage.STT, ahead[1])
+        else:
+            text = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
         if text is None:
             self._replies.append("Sorry, something went wrong while listening.")
         elif not text.strip():
@@ -183,6 +191,16 @@ class VoicePipeline:
         self.stage = Stage.WAKE
         self._follow_up = self.dialogue.awaiting
         await self._speak_replies()
+
+    def _transcribe_ahead(self, pause: Endpoint) -> None:
+        """Transcribe the audio so far while waiting to see if the command has ended;
+        one at a time, so a talker who pauses often does not queue up work."""
+        if pause.pause_id is None or (self._ahead is not None and not self._ahead[1].done()):
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.stt.transcribe(pause.audio), name=f"stt-ahead-{pause.pause_id}")
+        task.add_done_callback(_retrieve)
+        self._ahead = (pause.pause_id, task)
 
     async def _speak_replies(self) -> None:
         if not self._replies:
@@ -211,6 +229,9 @@ class VoicePipeline:
 
     async def _finish(self) -> None:
         """Input ended: a pending exchange is closed the way silence would close it."""
+        if self._ahead is not None:
+            self._ahead[1].cancel("input ended")
+            self._ahead = None
         if self.dialogue.awaiting:
             await self._guarded(Stage.INTENT, self.dialogue.silence())
         await self._speak_replies()
@@ -228,3 +249,10 @@ class VoicePipeline:
         _LOGGER.warning("%s failed: %s (%s)", stage.value, message, code)
         self._emit(ErrorEvent(t_ms=self.clock.ms(), code=code, message=message))
         return None
+
+
+def _retrieve(task: asyncio.Task[str]) -> None:
+    """A transcription made ahead and not used must not log "exception never retrieved";
+    if it is used, its error reaches the stage that awaits it."""
+    if not task.cancelled():
+        task.exception()

@@ -81,6 +81,8 @@ class FakeVoiceActivity:
 
 class EndpointKind(StrEnum):
     SPEECH_STARTED = "speech_started"
+    PAUSE = "pause"
+    """The voice paused: the command may have ended; its audio so far comes along."""
     SPEECH_ENDED = "speech_ended"
     TOO_LONG = "too_long"
     NO_SPEECH = "no_speech"
@@ -93,6 +95,8 @@ class Endpoint:
     audio: bytes = b""
     speech_end_ms: float = 0.0
     """Stream time of the last voiced frame (for latency from the real end of speech)."""
+    pause_id: int | None = None
+    """PAUSE: its number. SPEECH_ENDED: the pause it ended in, if no voice came since."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class EndpointSettings:
     """Frames (ms) the VAD calls silence that end a command."""
     end_quiet_ms: float = 250.0
     """Quiet frames (ms, by energy) that end a command."""
+    pause_quiet_ms: float = 100.0
+    """Quiet frames (ms) after which the audio so far is offered for transcription ahead."""
     quiet_share: float = 0.35
     """Where "quiet" lies between the noise floor (0) and the command's loudness (1)."""
     floor_dbfs: float = -60.0
@@ -137,6 +143,8 @@ class Endpointer:
         self._floor_db: list[float] = []
         self._speech_db: list[float] = []
         self._quiet_ms = 0.0
+        self._pause_id = 0
+        self._in_pause = False
 
     @property
     def active(self) -> bool:
@@ -153,6 +161,7 @@ class Endpointer:
         self._pre_roll = []
         self._floor_db = []
         self._speech_db = []
+        self._in_pause = False
 
     def stop(self) -> None:
         self._active = False
@@ -187,6 +196,7 @@ class Endpointer:
                 if voiced and not quiet:
                     self._silence_ms = 0.0
                     self._last_voiced_ms = t + frame_ms
+                    self._in_pause = False
                 else:
                     self._silence_ms += frame_ms
                 ended = self._silence_ms >= s.end_silence_ms or self._quiet_ms >= s.end_quiet_ms
@@ -195,8 +205,16 @@ class Endpointer:
                     self._audio += chunk.audio[: (index + 1) * FRAME_BYTES]
                     self._active = False
                     kind = EndpointKind.SPEECH_ENDED if ended else EndpointKind.TOO_LONG
+                    pause = self._pause_id if self._in_pause else None
                     return Endpoint(kind, t + frame_ms, self._trimmed(quiet_level),
-                                    self._last_voiced_ms if ended else t + frame_ms)
+                                    self._last_voiced_ms if ended else t + frame_ms, pause)
+                if self._quiet_ms >= s.pause_quiet_ms and not self._in_pause:
+                    self._in_pause = True
+                    self._pause_id += 1
+                    pause_at = (index + 1) * FRAME_BYTES
+                    so_far = bytes(self._audio) + chunk.audio[:pause_at]
+                    result = Endpoint(EndpointKind.PAUSE, t + frame_ms,
+                                      self._trimmed(quiet_level, so_far), pause_id=self._pause_id)
         if self._in_speech:
             if not self._audio:
                 self._audio += b"".join(self._pre_roll)
@@ -206,15 +224,16 @@ class Endpointer:
             self._pre_roll = [*self._pre_roll, chunk.audio][-keep:]
         return result
 
-    def _trimmed(self, quiet_level: float) -> bytes:
+    def _trimmed(self, quiet_level: float, audio: bytes | None = None) -> bytes:
         """The command without the lead-in before its energy onset (keeping some margin):
         a recognizer invents words in leading noise."""
-        levels = _frame_dbfs(bytes(self._audio))
+        audio = bytes(self._audio) if audio is None else audio
+        levels = _frame_dbfs(audio)
         loud = [i for i in range(len(levels) - 2)
                 if min(levels[i:i + 3]) >= quiet_level]
         margin = int(self.settings.onset_margin_ms // 10)
         start = max(0, loud[0] - margin) if loud else 0
-        return bytes(self._audio[start * FRAME_BYTES:])
+        return audio[start * FRAME_BYTES:]
 
     def _quiet_level(self) -> float:
         floor = float(np.percentile(self._floor_db, 20)) if self._floor_db else -90.0

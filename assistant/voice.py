@@ -97,7 +97,9 @@ class Engines:
 
 
 def command_prompt(assistant: Assistant) -> str:
-    """One plain sentence per tool, from its first template: how commands here sound."""
+    """One plain sentence per tool, from its first template (how commands here sound),
+    then the configured names ("Machines: press one, lathe, ..."), last because a long
+    prompt is cut from the front."""
     seen: set[str] = set()
     sentences = []
     for template in assistant.skills.sentences:
@@ -106,6 +108,10 @@ def command_prompt(assistant: Assistant) -> str:
         seen.add(template.tool)
         text = canonical_sentence(template, assistant.understanding.catalog.specs[template.tool])
         sentences.append(text[:1].upper() + text[1:] + ".")
+    for list_name, values in assistant.understanding.catalog.lists.items():
+        names = [aliases[0] if aliases else ident.replace("_", " ")
+                 for ident, aliases in values.items()]
+        sentences.append(f"{list_name.capitalize()}: {', '.join(names)}.")
     return " ".join(sentences)
 
 

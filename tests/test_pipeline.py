@@ -198,3 +198,20 @@ async def test_the_watchdog_sees_progress_per_chunk(
     session, _, _ = _session([], marks, classifier, tmp_path)
     await _run(session)
     assert session.pipeline.progress == len(marks)
+
+
+async def test_a_command_that_ends_in_a_pause_is_transcribed_once(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    heard: list[int] = []
+
+    def counting(audio: bytes) -> str:
+        heard.append(len(audio))
+        return "lock the doors"
+
+    marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    session, events, _ = _session([], marks, classifier, tmp_path,
+                                  stt=FakeSpeechToText(counting))
+    await _run(session)
+    assert len(heard) == 1
+    assert "action" in _kinds(events)

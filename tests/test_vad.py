@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.audio import BYTES_PER_CHUNK, MS_PER_CHUNK, AudioChunk
-from assistant.vad import Endpointer, EndpointKind, EndpointSettings
+from assistant.vad import Endpoint, Endpointer, EndpointKind, EndpointSettings
 
 FRAMES = BYTES_PER_CHUNK // 320
 
@@ -14,13 +14,18 @@ def _chunk(index: int, level: int) -> AudioChunk:
     return AudioChunk(samples.tobytes(), index * MS_PER_CHUNK)
 
 
-def _feed(endpointer: Endpointer, pattern: list[tuple[int, float]]) -> list[tuple[str, float]]:
-    seen = []
+def _endpoints(endpointer: Endpointer, pattern: list[tuple[int, float]]) -> list[Endpoint]:
+    found = []
     for index, (level, probability) in enumerate(pattern):
         endpoint = endpointer.feed(_chunk(index, level), [probability] * FRAMES)
         if endpoint is not None:
-            seen.append((endpoint.kind.value, endpoint.timestamp_ms))
-    return seen
+            found.append(endpoint)
+    return found
+
+
+def _feed(endpointer: Endpointer, pattern: list[tuple[int, float]]) -> list[tuple[str, float]]:
+    return [(e.kind.value, e.timestamp_ms) for e in _endpoints(endpointer, pattern)
+            if e.kind != EndpointKind.PAUSE]
 
 
 def test_speech_then_quiet_ends_the_command() -> None:
@@ -65,3 +70,28 @@ def test_the_lead_in_before_the_voice_is_trimmed() -> None:
     assert result is not None and result.kind == EndpointKind.SPEECH_ENDED
     lead_in_bytes = len(result.audio) - 10 * BYTES_PER_CHUNK
     assert lead_in_bytes < 6 * BYTES_PER_CHUNK
+
+
+def test_a_pause_offers_the_audio_and_the_end_names_it() -> None:
+    endpointer = Endpointer()
+    endpointer.start(0.0)
+    found = _endpoints(endpointer, [(30, 0.0)] * 5 + [(3000, 0.99)] * 15 + [(30, 0.0)] * 10)
+    kinds = [e.kind for e in found]
+    assert kinds == [EndpointKind.SPEECH_STARTED, EndpointKind.PAUSE, EndpointKind.SPEECH_ENDED]
+    pause, end = found[1], found[2]
+    assert pause.pause_id is not None
+    assert end.pause_id == pause.pause_id
+    assert len(pause.audio) > 10 * BYTES_PER_CHUNK
+
+
+def test_voice_after_a_pause_makes_the_pause_stale() -> None:
+    endpointer = Endpointer()
+    endpointer.start(0.0)
+    pattern = ([(30, 0.0)] * 5 + [(3000, 0.99)] * 10 + [(30, 0.0)] * 2 + [(3000, 0.99)] * 10
+               + [(30, 0.0)] * 10)
+    found = _endpoints(endpointer, pattern)
+    pauses = [e for e in found if e.kind == EndpointKind.PAUSE]
+    end = found[-1]
+    assert end.kind == EndpointKind.SPEECH_ENDED
+    assert len(pauses) == 2
+    assert end.pause_id == pauses[-1].pause_id != pauses[0].pause_id

@@ -65,6 +65,10 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
                        "okay_nabu) or a .tflite path")
     group.add_argument("--wake-threshold", type=float, default=0.5, help="0-1")
     group.add_argument("--stt", choices=["whisper", "vosk"], default="whisper")
+    group.add_argument("--whisper-model", default="whisper-tiny.en",
+                       help="packaged model name or a CTranslate2 Whisper directory")
+    group.add_argument("--tts-voice", default="piper-en_US-joe-medium",
+                       help="packaged voice name or a Piper .onnx path")
     group.add_argument("--vosk-model", type=Path, help="Vosk model directory (with --stt vosk)")
     group.add_argument("--vosk-any-words", action="store_true",
                        help="do not restrict Vosk to the skills' vocabulary")
@@ -72,7 +76,8 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
 
 def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
     return VoiceSettings(wake_model=args.wake_model, wake_threshold=args.wake_threshold,
-                         stt_engine=args.stt, vosk_model_dir=args.vosk_model,
+                         stt_engine=args.stt, whisper_model=args.whisper_model,
+                         vosk_model_dir=args.vosk_model, tts_voice=args.tts_voice,
                          vosk_restrict_to_skills=not args.vosk_any_words)
 
 
