@@ -73,7 +73,7 @@ def test_the_lead_in_before_the_voice_is_trimmed() -> None:
 
 
 def test_a_pause_offers_the_audio_and_the_end_names_it() -> None:
-    endpointer = Endpointer()
+    endpointer = Endpointer(EndpointSettings(pause_quiet_ms=100))
     endpointer.start(0.0)
     found = _endpoints(endpointer, [(30, 0.0)] * 5 + [(3000, 0.99)] * 15 + [(30, 0.0)] * 10)
     kinds = [e.kind for e in found]
@@ -85,7 +85,7 @@ def test_a_pause_offers_the_audio_and_the_end_names_it() -> None:
 
 
 def test_voice_after_a_pause_makes_the_pause_stale() -> None:
-    endpointer = Endpointer()
+    endpointer = Endpointer(EndpointSettings(pause_quiet_ms=100))
     endpointer.start(0.0)
     pattern = ([(30, 0.0)] * 5 + [(3000, 0.99)] * 10 + [(30, 0.0)] * 2 + [(3000, 0.99)] * 10
                + [(30, 0.0)] * 10)
