@@ -21,7 +21,8 @@ from assistant.nlu.classifier import IntentClassifier
 from assistant.stt import FakeSpeechToText
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import FakeVoiceActivity
-from assistant.voice import Engines, VoiceSession, build_voice_pipeline
+from assistant.vad import EndpointSettings
+from assistant.voice import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
 from assistant.wake import FakeWakeWord
 from tests.conftest import AWAIT_LIMIT
 
@@ -58,7 +59,7 @@ def _utterance(texts: list[str], audio: bytes) -> str:
 
 def _session(
     texts: list[str], marks: list[int], classifier: IntentClassifier, tmp_path: Path,
-    *, stt: Any = None, tts: Any = None, **configs: Any
+    *, stt: Any = None, tts: Any = None, settings: VoiceSettings | None = None, **configs: Any
 ) -> tuple[VoiceSession, list[Event], WavFileSink]:
     events: list[Event] = []
     sink = WavFileSink(None)
@@ -70,7 +71,8 @@ def _session(
     )
     session = build_voice_pipeline(source=ScriptSource(marks), sink=sink, emit=events.append,
                                    audit_path=tmp_path / "audit.jsonl", engines=engines,
-                                   classifier=classifier, configs=configs or None)
+                                   classifier=classifier, configs=configs or None,
+                                   settings=settings)
     return session, events, sink
 
 
@@ -200,7 +202,7 @@ async def test_the_watchdog_sees_progress_per_chunk(
     assert session.pipeline.progress == len(marks)
 
 
-async def test_a_command_that_ends_in_a_pause_is_transcribed_once(
+async def test_a_transcription_made_ahead_at_a_pause_is_used(
     classifier: IntentClassifier, tmp_path: Path
 ) -> None:
     heard: list[int] = []
@@ -210,8 +212,9 @@ async def test_a_command_that_ends_in_a_pause_is_transcribed_once(
         return "lock the doors"
 
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    ahead = VoiceSettings(endpoint=EndpointSettings(pause_quiet_ms=100))
     session, events, _ = _session([], marks, classifier, tmp_path,
-                                  stt=FakeSpeechToText(counting))
+                                  stt=FakeSpeechToText(counting), settings=ahead)
     await _run(session)
     assert len(heard) == 1
     assert "action" in _kinds(events)
