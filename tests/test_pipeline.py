@@ -20,8 +20,7 @@ from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.stt import FakeSpeechToText
 from assistant.tts import FakeTextToSpeech
-from assistant.vad import FakeVoiceActivity
-from assistant.vad import EndpointSettings
+from assistant.vad import EndpointSettings, FakeVoiceActivity
 from assistant.voice import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
 from assistant.wake import FakeWakeWord
 from tests.conftest import AWAIT_LIMIT
