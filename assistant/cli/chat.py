@@ -7,13 +7,12 @@ A confirmation left unanswered is cancelled when its time is up, or when input e
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterable
 from typing import TextIO
 
 from assistant.app import build_assistant
-from assistant.events import Event, ReplyEvent
+from assistant.cli.output import event_printer
 
 __all__ = ["run_chat"]
 
@@ -35,13 +34,7 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
                    **options: object) -> int:
     """Run a conversation over ``lines``; returns the number of utterances heard."""
 
-    def emit(event: Event) -> None:
-        if as_json:
-            out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
-        elif isinstance(event, ReplyEvent):
-            out.write(f"assistant: {event.text}\n")
-        out.flush()
-
+    emit = event_printer(out, as_json=as_json)
     assistant = build_assistant(emit, **options)  # type: ignore[arg-type]
     dialogue = assistant.dialogue
     loop = asyncio.get_running_loop()

@@ -12,22 +12,12 @@ from typing import Any, TextIO
 import numpy as np
 
 from assistant.audio.wavfile import WavFileSink, WavFileSource, read_wav, write_wav
+from assistant.cli.output import event_printer
 from assistant.errors import AssistantError
-from assistant.events import Event, ReplyEvent
+from assistant.events import Event
 from assistant.voice import VoiceSettings, build_voice_pipeline
 
 __all__ = ["DEMO_SCRIPT", "parse_audio", "run_demo", "run_file", "run_live"]
-
-
-def _printer(out: TextIO, as_json: bool) -> Any:
-    def emit(event: Event) -> None:
-        if as_json:
-            out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
-        elif isinstance(event, ReplyEvent):
-            out.write(f"assistant: {event.text}\n")
-        out.flush()
-
-    return emit
 
 
 async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, as_json: bool,
@@ -35,8 +25,9 @@ async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, a
     """The whole pipeline on a WAV file, as fast as the engines allow."""
     source = WavFileSource(input_path)
     sink = WavFileSink(output_path)
-    session = build_voice_pipeline(source=source, sink=sink, emit=_printer(out, as_json),
-                                   settings=settings, **options)
+    emit = event_printer(out, as_json=as_json)
+    session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
+                                   **options)
     try:
         await session.pipeline.run()
     finally:
@@ -51,8 +42,9 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
 
     source = MicrophoneSource(input_device)
     sink = SpeakerSink(output_device)
-    session = build_voice_pipeline(source=source, sink=sink, emit=_printer(out, as_json),
-                                   settings=settings, paced=True, **options)
+    emit = event_printer(out, as_json=as_json)
+    session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
+                                   paced=True, **options)
     try:
         await session.pipeline.run()
     finally:

@@ -1,5 +1,5 @@
 """Speech-to-text behind a small Protocol: faster-whisper by default, Vosk optional."""
 
-from assistant.stt.base import FakeSpeechToText, SpeechToText
+from assistant.stt.base import FakeSpeechToText, SpeechToText, transcribe_within
 
-__all__ = ["FakeSpeechToText", "SpeechToText"]
+__all__ = ["FakeSpeechToText", "SpeechToText", "transcribe_within"]

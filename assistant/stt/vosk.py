@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.audio import SAMPLE_RATE, AudioChunk
 from assistant.errors import SpeechToTextError
+from assistant.stt.base import transcribe_within
 
 __all__ = ["VoskSpeechToText"]
 
@@ -48,13 +49,7 @@ class VoskSpeechToText:
         return self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, self.grammar)
 
     async def transcribe(self, audio: bytes) -> str:
-        loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(self._worker, self._run, audio)
-        try:
-            return await asyncio.wait_for(job, self.timeout_s)
-        except TimeoutError as err:
-            raise SpeechToTextError("stt-timeout",
-                                    f"transcription took over {self.timeout_s} s") from err
+        return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
 
     def _run(self, audio: bytes) -> str:
         recognizer = self._recognizer()

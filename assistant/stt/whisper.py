@@ -7,7 +7,6 @@ first one the text core fully understands is taken (``accept``); else the best o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from assistant.errors import SpeechToTextError
 from assistant.models import ModelManifest
+from assistant.stt.base import transcribe_within
 
 __all__ = ["WhisperSpeechToText"]
 
@@ -59,15 +59,7 @@ class WhisperSpeechToText:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
 
     async def transcribe(self, audio: bytes) -> str:
-        loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(self._worker, self._run, audio)
-        try:
-            return await asyncio.wait_for(job, self.timeout_s)
-        except TimeoutError as err:
-            raise SpeechToTextError("stt-timeout", f"transcription took over {self.timeout_s} s; "
-                                    "the command was dropped") from err
-        except (RuntimeError, ValueError) as err:
-            raise SpeechToTextError("stt-engine-failed", f"transcription failed: {err}") from err
+        return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
 
     def hypotheses_of(self, audio: bytes) -> list[str]:
         """The beam's hypotheses, best first (blocking; call from a worker thread)."""
