@@ -89,20 +89,20 @@ class Dialogue:
         return None
 
     async def end(self) -> str | None:
-        """The conversation ended (input closed): a pending confirmation is cancelled."""
-        pending = self._pending
-        self._pending = None
-        if isinstance(pending, _Confirmation):
-            return self._say(await self._cancel(pending, "no answer"))
-        return None
+        """The conversation ended (input closed): a pending confirmation is cancelled and
+        said; a pending question is dropped quietly."""
+        return await self._no_answer(say_dropped_question=False)
 
     async def silence(self) -> str | None:
         """Nobody answered: a confirmation is cancelled, a question is dropped; both said."""
+        return await self._no_answer(say_dropped_question=True)
+
+    async def _no_answer(self, *, say_dropped_question: bool) -> str | None:
         pending = self._pending
         self._pending = None
         if isinstance(pending, _Confirmation):
             return self._say(await self._cancel(pending, "no answer"))
-        if isinstance(pending, _Question):
+        if isinstance(pending, _Question) and say_dropped_question:
             return self._say("I didn't hear an answer, so I've cancelled that.")
         return None
 

@@ -93,8 +93,6 @@ class Endpoint:
     kind: EndpointKind
     timestamp_ms: float
     audio: bytes = b""
-    speech_end_ms: float = 0.0
-    """Stream time of the last voiced frame (for latency from the real end of speech)."""
     pause_id: int | None = None
     """PAUSE: its number. SPEECH_ENDED: the pause it ended in, if no voice came since."""
 
@@ -139,7 +137,6 @@ class Endpointer:
         self._voiced_ms = 0.0
         self._silence_ms = 0.0
         self._speech_begin_ms = 0.0
-        self._last_voiced_ms = 0.0
         self._audio = bytearray()
         self._pre_roll: list[bytes] = []
         self._floor_db: list[float] = []
@@ -197,7 +194,6 @@ class Endpointer:
                 self._quiet_ms = self._quiet_ms + frame_ms if quiet else 0.0
                 if voiced and not quiet:
                     self._silence_ms = 0.0
-                    self._last_voiced_ms = t + frame_ms
                     self._in_pause = False
                 else:
                     self._silence_ms += frame_ms
@@ -208,8 +204,7 @@ class Endpointer:
                     self._active = False
                     kind = EndpointKind.SPEECH_ENDED if ended else EndpointKind.TOO_LONG
                     pause = self._pause_id if self._in_pause else None
-                    return Endpoint(kind, t + frame_ms, self._trimmed(quiet_level),
-                                    self._last_voiced_ms if ended else t + frame_ms, pause)
+                    return Endpoint(kind, t + frame_ms, self._trimmed(quiet_level), pause)
                 if s.pause_quiet_ms is not None and self._quiet_ms >= s.pause_quiet_ms \
                         and not self._in_pause:
                     self._in_pause = True

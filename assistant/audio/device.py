@@ -78,17 +78,20 @@ class MicrophoneSource:
         self._samples = 0
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
+        """A named microphone missing at start is an error at once (it lists the devices);
+        one that fails later is reopened with a capped backoff."""
         backoff = _BACKOFF_START_S
+        first_attempt = True
         while not self._closed:
             try:
                 async for chunk in self._open_and_read():
                     backoff = _BACKOFF_START_S
                     yield chunk
             except AudioError as err:
-                if err.code.endswith("-missing") and self._samples == 0 and backoff == \
-                        _BACKOFF_START_S and self.device is not None:
+                if first_attempt and self.device is not None and err.code.endswith("-missing"):
                     raise
                 _LOGGER.warning("microphone failed (%s); reopening in %.1f s", err, backoff)
+            first_attempt = False
             if not self._closed:
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
