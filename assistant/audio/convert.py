@@ -8,7 +8,7 @@ import soxr
 
 from assistant.audio.base import SAMPLE_RATE
 
-__all__ = ["to_assistant_rate"]
+__all__ = ["StreamResampler", "to_assistant_rate"]
 
 
 def to_assistant_rate(
@@ -23,3 +23,20 @@ def to_assistant_rate(
     resampled: npt.NDArray[np.float32] = soxr.resample(
         np.asarray(mono, dtype=np.float32), rate, SAMPLE_RATE)
     return np.clip(np.round(resampled), -32768, 32767).astype(np.int16)
+
+
+class StreamResampler:
+    """Resamples a live stream chunk by chunk; its filter state carries across chunks, so
+    chunk edges do not click the way separately resampled pieces do."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._stream = None if rate == SAMPLE_RATE else \
+            soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="int16")
+
+    def __call__(self, samples: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+        if self._stream is None:
+            return np.asarray(samples, dtype=np.int16)
+        resampled: npt.NDArray[np.int16] = self._stream.resample_chunk(
+            np.asarray(samples, dtype=np.int16))
+        return resampled

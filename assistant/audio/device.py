@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from assistant.audio.base import (
+    BYTES_PER_CHUNK,
     SAMPLE_RATE,
     SAMPLES_PER_CHUNK,
     AudioChunk,
     samples_to_ms,
 )
-from assistant.audio.convert import to_assistant_rate
+from assistant.audio.convert import StreamResampler
 from assistant.errors import AudioError
 
 __all__ = ["MicrophoneSource", "SpeakerSink", "find_device", "list_devices"]
@@ -102,6 +103,8 @@ class MicrophoneSource:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=200)
         blocksize = rate * SAMPLES_PER_CHUNK // SAMPLE_RATE
+        resample = StreamResampler(rate)
+        pending = bytearray()
 
         def callback(data: Any, _frames: int, _time: Any, status: Any) -> None:
             if status:
@@ -123,10 +126,13 @@ class MicrophoneSource:
                 data = await queue.get()
                 if data is None:
                     raise AudioError("audio-input-failed", "the microphone stream ended")
-                samples = to_assistant_rate(np.frombuffer(data, dtype="<i2"), rate, 1)
-                chunk = AudioChunk(samples.tobytes(), samples_to_ms(self._samples))
-                self._samples += len(samples)
-                yield chunk
+                pending += resample(np.frombuffer(data, dtype="<i2")).tobytes()
+                while len(pending) >= BYTES_PER_CHUNK:
+                    chunk = AudioChunk(bytes(pending[:BYTES_PER_CHUNK]),
+                                       samples_to_ms(self._samples))
+                    del pending[:BYTES_PER_CHUNK]
+                    self._samples += SAMPLES_PER_CHUNK
+                    yield chunk
         finally:
             stream.abort()
             stream.close()
