@@ -124,6 +124,14 @@ class Understanding:
         checked = self.catalog.check(matched.tool, matched.arguments)
         return not checked.missing and checked.error is None
 
+    def finished(self, text: str) -> bool:
+        """Heard at a pause, a command that is whole and cannot go on: fully understood and
+        not ending in a number ("... to twenty" may become "twenty one")."""
+        words = normalize(text).spoken.split()
+        if words and (words[-1].isdigit() or normalize(words[-1]).digits.isdigit()):
+            return False
+        return self.fully_understands(text)
+
     def fill(self, tool: str, argument: str, answer: str) -> Any:
         """The value of one argument in a follow-up answer ("the driver's one"), or None."""
         spec = self.catalog.specs[tool][argument]

@@ -17,7 +17,9 @@ class SpeechToText(Protocol):
 
     name: str
 
-    async def transcribe(self, audio: bytes) -> str: ...
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+        """``partial``: the speaker may not be done (a pause); a quick guess will do."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -27,7 +29,7 @@ class FakeSpeechToText:
         self.name = name
         self._handler = handler
 
-    async def transcribe(self, audio: bytes) -> str:
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
         return self._handler(audio)
 
     async def aclose(self) -> None:

@@ -48,7 +48,7 @@ class VoskSpeechToText:
             return self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
         return self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, self.grammar)
 
-    async def transcribe(self, audio: bytes) -> str:
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
         return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
 
     def _run(self, audio: bytes) -> str:

@@ -3,6 +3,11 @@
 Biased toward the skills' language twice: the decoder is prompted with sentences made
 from the skills' templates, and it returns several hypotheses (beam search) of which the
 first one the text core fully understands is taken (``accept``); else the best one.
+
+The encoder looks at a window of ``window_s`` seconds (10-30; commands are at most 8 s):
+Whisper was trained on 30 s, and its cost grows faster than the window. When no hypothesis
+from that window is understood, a final transcription is tried again on the full 30 s
+(``retry_full_window``): the short window is fast, the full one catches what it missed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from assistant.stt.base import transcribe_within
 
 __all__ = ["WhisperSpeechToText"]
 
+FULL_WINDOW_FRAMES = 3000
+"""30 s of 10 ms feature frames: the window Whisper was trained on."""
+
 
 class WhisperSpeechToText:
     """Loaded once; each transcription runs on a worker thread within a time budget."""
@@ -31,6 +39,8 @@ class WhisperSpeechToText:
         prompt: str = "",
         hypotheses: int = 5,
         accept: Callable[[str], bool] | None = None,
+        window_s: float = 30.0,
+        retry_full_window: bool = True,
         threads: int = 2,
         timeout_s: float = 10.0,
         manifest: ModelManifest | None = None,
@@ -49,6 +59,8 @@ class WhisperSpeechToText:
                                     f"cannot load the Whisper model in {folder}: {err}") from err
         self.name = f"whisper:{path.name}"
         self.hypotheses = hypotheses
+        self.window_frames = int(min(30.0, max(10.0, window_s)) * 100)
+        self.retry_full_window = retry_full_window
         self.accept = accept
         self.timeout_s = timeout_s
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
@@ -58,17 +70,19 @@ class WhisperSpeechToText:
                                               without_timestamps=True)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
 
-    async def transcribe(self, audio: bytes) -> str:
-        return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+        run = self._quick if partial else self._run
+        return await transcribe_within(self._worker, run, audio, self.timeout_s)
 
-    def hypotheses_of(self, audio: bytes) -> list[str]:
+    def hypotheses_of(self, audio: bytes, window_frames: int | None = None) -> list[str]:
         """The beam's hypotheses, best first (blocking; call from a worker thread)."""
         from faster_whisper.audio import pad_or_trim
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
         if len(samples) < 1600:
             return []
-        features = pad_or_trim(self._model.feature_extractor(samples))
+        features = pad_or_trim(self._model.feature_extractor(samples),
+                               window_frames or self.window_frames)
         encoded = self._model.encode(features)
         width = max(1, self.hypotheses)
         result = self._model.model.generate(
@@ -77,15 +91,22 @@ class WhisperSpeechToText:
         texts = [self._tokenizer.decode(ids).strip() for ids in result.sequences_ids]
         return [t for t in texts if t]
 
+    def _quick(self, audio: bytes) -> str:
+        texts = self.hypotheses_of(audio)
+        return self._understood(texts) or (texts[0] if texts else "")
+
     def _run(self, audio: bytes) -> str:
         texts = self.hypotheses_of(audio)
-        if not texts:
-            return ""
-        if self.accept is not None:
-            for text in texts:
-                if self.accept(text):
-                    return text
-        return texts[0]
+        chosen = self._understood(texts)
+        if chosen is None and self.retry_full_window and self.accept is not None \
+                and self.window_frames < FULL_WINDOW_FRAMES:
+            chosen = self._understood(self.hypotheses_of(audio, FULL_WINDOW_FRAMES))
+        return chosen or (texts[0] if texts else "")
+
+    def _understood(self, texts: list[str]) -> str | None:
+        if self.accept is None:
+            return texts[0] if texts else None
+        return next((text for text in texts if self.accept(text)), None)
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)

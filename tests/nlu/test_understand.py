@@ -176,3 +176,17 @@ def test_no_word_salad_crashes_understanding(
     understanding: Understanding, words: list[str]
 ) -> None:
     understanding.decide(" ".join(words))
+
+
+@pytest.mark.parametrize(("text", "finished"), [
+    ("Lock the doors.", True),
+    ("yes", True),
+    ("Set the temperature to 21 degrees.", True),
+    ("Set the temperature to 20.", False),  # "twenty" may be "twenty one"
+    ("set the temperature to twenty", False),
+    ("Set the temperature to", False),
+    ("Open the", False),
+])
+def test_a_command_heard_at_a_pause_is_finished_only_if_it_cannot_go_on(
+        understanding: Understanding, text: str, finished: bool) -> None:
+    assert understanding.finished(text) is finished
