@@ -165,6 +165,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             prompt=command_prompt(assistant),
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
+            nearest=assistant.understanding.sentences.nearest,
             manifest=manifest,
         )
     from assistant.tts.piper import PiperTextToSpeech

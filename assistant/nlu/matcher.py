@@ -41,6 +41,8 @@ class TemplateMatch:
     literal_chars: int
     fuzzy: bool
     unknown_name: bool = False
+    said: frozenset[str] = frozenset()
+    """Arguments taken from the words (the others were fixed by the template)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class TemplateMatcher:
         arguments: dict[str, Any] = dict(sentence.fixed)
         captured_chars = 0
         unknown_name = False
+        said: set[str] = set()
         for group, spec in compiled.groups:
             span = found.span(group)
             if span[0] < 0:
@@ -177,6 +180,7 @@ class TemplateMatcher:
             if spec.name in sentence.negate and isinstance(value, int | float):
                 value = -value
             arguments[spec.name] = value
+            said.add(spec.name)
         return TemplateMatch(
             tool=sentence.tool,
             arguments=arguments,
@@ -184,6 +188,7 @@ class TemplateMatcher:
             literal_chars=len(found.string) - captured_chars,
             fuzzy=original is not None,
             unknown_name=unknown_name,
+            said=frozenset(said),
         )
 
     def correct(self, text: str) -> str:

@@ -29,7 +29,7 @@ Every error carries the file and the line it was found on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "Word",
     "load_templates",
     "parse_expression",
+    "sayable_arguments",
 ]
 
 
@@ -254,3 +255,22 @@ def _block(
                                     f"{tool_name} has no argument {{{slot}}}; it takes {allowed}")
         result.append(sentence)
     return result
+
+
+def sayable_arguments(sentences: Iterable[TemplateSentence]) -> dict[str, frozenset[str]]:
+    """Per tool, the arguments some template of it lets a speaker say (a slot)."""
+    found: dict[str, set[str]] = {}
+
+    def walk(node: Sequence | Alternative | Word | SlotRef, names: set[str]) -> None:
+        if isinstance(node, SlotRef):
+            names.add(node.name)
+        elif isinstance(node, Sequence):
+            for item in node.items:
+                walk(item, names)
+        elif isinstance(node, Alternative):
+            for option in node.options:
+                walk(option, names)
+
+    for sentence in sentences:
+        walk(sentence.expression, found.setdefault(sentence.tool, set()))
+    return {tool: frozenset(names) for tool, names in found.items()}

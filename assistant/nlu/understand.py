@@ -11,15 +11,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from assistant.catalog import Catalog
 from assistant.nlu.acts import dialogue_act
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.matcher import TemplateMatcher
+from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.slots import find_value
-from assistant.nlu.templates import TemplateSentence
+from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
 
 __all__ = ["CLASSIFIER_THRESHOLD", "Decision", "Route", "Understanding"]
@@ -94,6 +96,15 @@ class Understanding:
         self.classifier = classifier or IntentClassifier.train(sentences, catalog)
         self.threshold = threshold
         self._clock = clock
+        self._sentences = sentences
+        self._sayable = sayable_arguments(sentences)
+
+    @cached_property
+    def sentences(self) -> NearestSentences:
+        """Every expansion of the templates (built on first use, ~1 s): what a speech
+        recognizer's near misses are matched against, and what tells whether a command
+        heard at a pause could go on."""
+        return NearestSentences(self._sentences, self.catalog.specs)
 
     def decide(self, text: str) -> Decision:
         """Decide what ``text`` asks for; never raises on any input."""
@@ -125,12 +136,25 @@ class Understanding:
         return not checked.missing and checked.error is None
 
     def finished(self, text: str) -> bool:
-        """Heard at a pause, a command that is whole and cannot go on: fully understood and
-        not ending in a number ("... to twenty" may become "twenty one")."""
-        words = normalize(text).spoken.split()
-        if words and (words[-1].isdigit() or normalize(words[-1]).digits.isdigit()):
+        """Heard at a pause, a command that is whole and cannot go on: a dialogue word, or a
+        full match that said every argument some template could still add ("open the
+        driver window" may go on "halfway"), with no free text (a note may go on) and no
+        number at the end ("... to twenty" may become "twenty one")."""
+        utterance = normalize(text)
+        if dialogue_act(utterance) is not None:
+            return True
+        words = utterance.spoken.split()
+        if not words or words[-1].isdigit() or normalize(words[-1]).digits.isdigit():
             return False
-        return self.fully_understands(text)
+        matched = self.matcher.match(utterance)
+        if matched is None or matched.unknown_name:
+            return False
+        specs = self.catalog.specs[matched.tool]
+        if any(spec.kind == SlotKind.TEXT for spec in specs.values()) \
+                or not self._sayable[matched.tool] <= matched.said:
+            return False
+        checked = self.catalog.check(matched.tool, matched.arguments)
+        return not checked.missing and checked.error is None
 
     def fill(self, tool: str, argument: str, answer: str) -> Any:
         """The value of one argument in a follow-up answer ("the driver's one"), or None."""

@@ -8,12 +8,19 @@ The encoder looks at a window of ``window_s`` seconds (10-30; commands are at mo
 Whisper was trained on 30 s, and its cost grows faster than the window. When no hypothesis
 from that window is understood, a final transcription is tried again on the full 30 s
 (``retry_full_window``): the short window is fast, the full one catches what it missed.
+If still nothing is understood, the skills' sentences nearest to what was heard
+(``nearest``) are scored against the audio, and the best is taken if the audio supports it
+within ``nearest_margin`` (natural log) of the recognizer's own best text. Calibrated on
+the voice benchmark's 315 commands and 315 ordinary sentences: right sentences came within
+-1.6 to 7.5, wrong ones from 8.7, ordinary talk never nearer than 20.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,7 @@ from assistant.stt.base import transcribe_within
 
 __all__ = ["WhisperSpeechToText"]
 
+_LOGGER = logging.getLogger(__name__)
 FULL_WINDOW_FRAMES = 3000
 """30 s of 10 ms feature frames: the window Whisper was trained on."""
 
@@ -41,6 +49,8 @@ class WhisperSpeechToText:
         accept: Callable[[str], bool] | None = None,
         window_s: float = 30.0,
         retry_full_window: bool = True,
+        nearest: Callable[[str], list[str]] | None = None,
+        nearest_margin: float = 8.0,
         threads: int = 2,
         timeout_s: float = 10.0,
         manifest: ModelManifest | None = None,
@@ -61,6 +71,8 @@ class WhisperSpeechToText:
         self.hypotheses = hypotheses
         self.window_frames = int(min(30.0, max(10.0, window_s)) * 100)
         self.retry_full_window = retry_full_window
+        self.nearest = nearest
+        self.nearest_margin = nearest_margin
         self.accept = accept
         self.timeout_s = timeout_s
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
@@ -76,37 +88,87 @@ class WhisperSpeechToText:
 
     def hypotheses_of(self, audio: bytes, window_frames: int | None = None) -> list[str]:
         """The beam's hypotheses, best first (blocking; call from a worker thread)."""
+        decoded = self._decode(audio, window_frames or self.window_frames)
+        return decoded.texts if decoded is not None else []
+
+    def _decode(self, audio: bytes, window_frames: int) -> _Decoded | None:
         from faster_whisper.audio import pad_or_trim
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
         if len(samples) < 1600:
-            return []
-        features = pad_or_trim(self._model.feature_extractor(samples),
-                               window_frames or self.window_frames)
+            return None
+        features = pad_or_trim(self._model.feature_extractor(samples), window_frames)
         encoded = self._model.encode(features)
         width = max(1, self.hypotheses)
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=width, num_hypotheses=width,
             max_length=len(self._prompt) + 64, suppress_blank=True, suppress_tokens=[-1])[0]
         texts = [self._tokenizer.decode(ids).strip() for ids in result.sequences_ids]
-        return [t for t in texts if t]
+        frames = min(window_frames, len(samples) // 160) // 2
+        return _Decoded([t for t in texts if t], encoded, frames)
 
     def _quick(self, audio: bytes) -> str:
         texts = self.hypotheses_of(audio)
         return self._understood(texts) or (texts[0] if texts else "")
 
     def _run(self, audio: bytes) -> str:
-        texts = self.hypotheses_of(audio)
-        chosen = self._understood(texts)
+        first = self._decode(audio, self.window_frames)
+        if first is None or not first.texts:
+            return ""
+        chosen = self._understood(first.texts)
+        last = first
         if chosen is None and self.retry_full_window and self.accept is not None \
                 and self.window_frames < FULL_WINDOW_FRAMES:
-            chosen = self._understood(self.hypotheses_of(audio, FULL_WINDOW_FRAMES))
-        return chosen or (texts[0] if texts else "")
+            last = self._decode(audio, FULL_WINDOW_FRAMES) or first
+            chosen = self._understood(last.texts)
+        if chosen is None and self.nearest is not None and last.texts:
+            chosen = self._nearest_supported(last)
+        return chosen or first.texts[0]
 
     def _understood(self, texts: list[str]) -> str | None:
         if self.accept is None:
             return texts[0] if texts else None
         return next((text for text in texts if self.accept(text)), None)
 
+    def _nearest_supported(self, decoded: _Decoded) -> str | None:
+        """The skills' sentence nearest to what was heard, if the audio supports it nearly
+        as well as the recognizer's own best text (log-probability within the margin)."""
+        assert self.nearest is not None
+        candidates = list(dict.fromkeys(
+            _written(sentence) for text in decoded.texts[:2] for sentence in self.nearest(text)))
+        candidates = [c for c in candidates if self.accept is None or self.accept(c)][:5]
+        if not candidates:
+            return None
+        heard, *scores = self.log_probabilities(decoded, [decoded.texts[0], *candidates])
+        best = max(range(len(candidates)), key=scores.__getitem__)
+        _LOGGER.debug("heard %r, nearest %r, log-probability gap %.2f",
+                      decoded.texts[0], candidates[best], heard - scores[best])
+        return candidates[best] if heard - scores[best] <= self.nearest_margin else None
+
+    def log_probabilities(self, decoded: _Decoded, texts: list[str]) -> list[float]:
+        """How well the audio supports each text: the sum of its tokens' log-probabilities
+        under the same prompt (forced decoding)."""
+        totals = []
+        for text in texts:
+            tokens = self._tokenizer.encode(" " + text)
+            result = self._model.model.align(decoded.encoded, self._prompt, [tokens],
+                                             decoded.frames)[0]
+            probabilities = np.maximum(np.asarray(result.text_token_probs), 1e-9)
+            totals.append(float(np.sum(np.log(probabilities))))
+        return totals
+
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    texts: list[str]
+    encoded: Any
+    frames: int
+    """Encoder frames that hold audio (not padding)."""
+
+
+def _written(sentence: str) -> str:
+    """How Whisper writes a sentence: capital first letter, a full stop."""
+    return sentence[:1].upper() + sentence[1:] + "."

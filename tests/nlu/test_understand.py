@@ -181,7 +181,12 @@ def test_no_word_salad_crashes_understanding(
 @pytest.mark.parametrize(("text", "finished"), [
     ("Lock the doors.", True),
     ("yes", True),
-    ("Set the temperature to 21 degrees.", True),
+    ("Stop the lathe.", True),
+    ("Set the temperature to 21 degrees on the passenger side.", True),
+    ("Set the temperature to 21 degrees.", False),  # "... on the passenger side" may follow
+    ("Open the driver window.", False),  # "... halfway" may follow
+    ("Navigate to the air", False),  # free text may go on: "... port"
+    ("Log a maintenance note for the packer that the belt", False),
     ("Set the temperature to 20.", False),  # "twenty" may be "twenty one"
     ("set the temperature to twenty", False),
     ("Set the temperature to", False),
