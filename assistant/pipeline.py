@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from assistant.audio import AudioChunk, AudioSink, AudioSource
 from assistant.dialogue import Dialogue
@@ -51,6 +51,12 @@ __all__ = ["PipelineSettings", "Stage", "StreamClock", "VoicePipeline"]
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_HEARD = "Sorry, I didn't catch that."
+
+
+class TranscriptCheck(Protocol):
+    def fully_understands(self, text: str) -> bool: ...
+
+    def finished(self, text: str) -> bool: ...
 
 
 class Stage(StrEnum):
@@ -103,10 +109,11 @@ class VoicePipeline:
         emit: EventSink,
         endpointer: Endpointer | None = None,
         settings: PipelineSettings | None = None,
-        complete: Callable[[str], bool] | None = None,
+        transcripts: TranscriptCheck | None = None,
     ) -> None:
-        """``complete`` says whether a transcript is a whole command (the text core's
-        check); one heard at a pause ends the turn without waiting for the end silence."""
+        """``transcripts`` (the text core) says whether a transcript is understood and
+        whether it is finished; a finished one heard at a pause ends the turn without
+        waiting for the end silence."""
         self.source, self.sink = source, sink
         self.wake, self.vad, self.stt, self.tts = wake, vad, stt, tts
         self.dialogue = dialogue
@@ -118,7 +125,7 @@ class VoicePipeline:
         self._follow_up = False
         self._speech: asyncio.Task[None] | None = None
         self._paused: tuple[int, str] | None = None
-        self._complete = complete
+        self._transcripts = transcripts
         self._replies: list[str] = []
         self.progress = 0
         """Chunks processed: the watchdog is petted from this moving, not from a timer."""
@@ -181,9 +188,10 @@ class VoicePipeline:
             await self._speak_replies()
             return
         paused, self._paused = self._paused, None
-        if paused is not None and paused[0] == endpoint.pause_id:
+        if paused is not None and paused[0] == endpoint.pause_id and (
+                self._transcripts is None or self._transcripts.fully_understands(paused[1])):
             await self._ended(endpoint, paused[1])
-        else:
+        else:  # the quick guess at the pause is not enough: the recognizer's full effort
             await self._ended(endpoint)
 
     async def _at_pause(self, pause: Endpoint) -> None:
@@ -194,7 +202,7 @@ class VoicePipeline:
         except AssistantError as err:
             _LOGGER.warning("transcription at a pause failed (%s); waiting for the end", err)
             return
-        if text.strip() and self._complete is not None and self._complete(text):
+        if text.strip() and self._transcripts is not None and self._transcripts.finished(text):
             self.endpointer.stop()
             await self._ended(pause, text)
         elif pause.pause_id is not None:

@@ -228,7 +228,7 @@ def build_voice_pipeline(
         emit=emit,
         endpointer=Endpointer(settings.endpoint),
         settings=PipelineSettings(paced=paced),
-        complete=assistant.understanding.finished,
+        transcripts=assistant.understanding,
     )
     holder.append(pipeline)
     return VoiceSession(pipeline, assistant, engines)

@@ -245,11 +245,30 @@ async def test_a_pause_that_was_the_end_is_not_transcribed_twice(
 
     def counting(audio: bytes) -> str:
         heard.append(len(audio))
-        return "set the temperature"
+        return "set the temperature to 21 degrees"  # understood, but "on the ... side" may follow
 
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
     session, events, _ = _session([], marks, classifier, tmp_path,
                                   stt=FakeSpeechToText(counting))
     await _run(session)
     assert len(heard) == 1
-    assert "transcript" in _kinds(events)
+    assert "action" in _kinds(events)
+
+
+async def test_a_guess_at_a_pause_that_is_not_understood_gets_a_full_transcription(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    calls: list[bool] = []
+
+    class Recognizer(FakeSpeechToText):
+        async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+            calls.append(partial)
+            return "stop the blame" if partial else "stop the lathe"
+
+    marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    session, events, _ = _session([], marks, classifier, tmp_path,
+                                  stt=Recognizer(lambda audio: ""))
+    await _run(session)
+    assert calls == [True, False]
+    assert [e.to_json()["text"] for e in events if e.TYPE.value == "transcript"] == \
+        ["stop the lathe"]
