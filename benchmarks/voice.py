@@ -252,9 +252,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def false_wakes(engines: Engines, minutes: float, folder: Path) -> tuple[int, float]:
-    """Ordinary talk in three voices and stretches of noise, through the wake detector."""
+async def false_wakes(engines: Engines, minutes: float,
+                      folder: Path) -> tuple[list[str], float]:
+    """Ordinary talk in three voices and stretches of noise, through the wake detector;
+    what woke it, and the seconds of audio."""
     pieces: list[np.ndarray] = []
+    starts: list[int] = []
+    labels: list[str] = []
+    voice_names = list(VOICES)
     total = 0.0
     voices = list(VOICES.values())
     index = 0
@@ -264,23 +269,30 @@ async def false_wakes(engines: Engines, minutes: float, folder: Path) -> tuple[i
         if index % 5 == 4:  # a stretch of road, machine or fan noise alone
             color = ["pinknoise", "brownnoise", "whitenoise"][index % 3]
             clip = (noise(rng.uniform(5, 20), color, seed=index) // 4).astype(np.int16)
+            labels.append(color)
         else:
-            clip = with_noise(speech_cache[index % len(speech_cache)],
-                              [None, 20.0, 10.0][index % 3], seed=index)
+            snr = [None, 20.0, 10.0][index % 3]
+            clip = with_noise(speech_cache[index % len(speech_cache)], snr, seed=index)
+            which = index % len(speech_cache)
+            labels.append(f"{voice_names[which // len(FALSE_WAKE_TALK)]} "
+                          f"{'clean' if snr is None else f'{snr:.0f} dB'}: "
+                          f"{FALSE_WAKE_TALK[which % len(FALSE_WAKE_TALK)]!r}")
+        starts.append(sum(len(p) for p in pieces))
         pieces += [clip,
                    np.zeros(int(16000 * rng.uniform(0.3, 2.0)), dtype=np.int16)]
         total += (len(pieces[-1]) + len(pieces[-2])) / 16000
         index += 1
     audio = np.concatenate(pieces)
     engines.wake.reset()
-    wakes = 0
+    woke: list[str] = []
     raw = audio.tobytes()
     step = 2560
     for start in range(0, len(raw), step):
         chunk = AudioChunk(raw[start:start + step], start / 32.0)
         if await engines.wake.process(chunk) is not None:
-            wakes += 1
-    return wakes, len(audio) / 16000
+            clip = max(0, bisect.bisect_right(starts, start // 2) - 1)
+            woke.append(f"{labels[clip]} at {start / 32000:.1f} s")
+    return woke, len(audio) / 16000
 
 
 def pipeline_rss(folder: Path) -> tuple[float, float]:
@@ -296,8 +308,14 @@ def pipeline_rss(folder: Path) -> tuple[float, float]:
     write_wav(path, audio)
     command = [str(Path(sys.executable).parent / "assistant"), "run", "--input", str(path),
                "--json", "--audit-log", str(folder / "rss-audit.jsonl")]
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, len(audio) / 16000
+    # A small parent, so the children's peak is the assistant's own and not this process's
+    # pages that a fork would count.
+    measure = ("import resource, subprocess, sys; "
+               "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", measure, *command], check=True,
+                          capture_output=True, text=True, timeout=600)
+    return int(done.stdout.split()[-1]) / 1024, len(audio) / 16000
 
 
 async def name_mentions(engines: Engines) -> tuple[int, int]:
@@ -346,17 +364,17 @@ async def main_async(args: argparse.Namespace) -> str:
                                         result.get("first_audio_ms")))
                 print(f"{voice_name:12} {condition:5} {'ok ' if result['correct'] else 'BAD'} "
                       f"{text!r} -> {result['transcript']!r}", file=sys.stderr)
-    wakes, seconds = await false_wakes(engines, args.false_wake_minutes, folder)
+    woke, seconds = await false_wakes(engines, args.false_wake_minutes, folder)
     mentions = await name_mentions(engines)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pipeline_mb, session_s = pipeline_rss(folder)
     await engines.aclose()
-    return render(outcomes, wakes, seconds, peak_mb=(peak_mb, pipeline_mb, session_s),
+    return render(outcomes, woke, seconds, peak_mb=(peak_mb, pipeline_mb, session_s),
                   load_s=load_s, args=args,
                   mentions=mentions)
 
 
-def render(outcomes: list[Outcome], wakes: int, seconds: float, *,
+def render(outcomes: list[Outcome], woke: list[str], seconds: float, *,
            peak_mb: tuple[float, float, float],
            load_s: float, args: argparse.Namespace, mentions: tuple[int, int]) -> str:
     lines = [
@@ -384,12 +402,14 @@ def render(outcomes: list[Outcome], wakes: int, seconds: float, *,
             f"{sum(o.correct for o in group) / len(group):.1%} | {errors / max(words, 1):.1%} | "
             f"{pct(latency, 0.5):.0f} / {pct(latency, 0.95):.0f} | {pct(processing, 0.5):.0f} | "
             f"{pct(first, 0.5):.0f} / {pct(first, 0.95):.0f} |")
+    wakes = len(woke)
     per_hour = wakes / (seconds / 3600)
     lines += [
         "",
         f"- false wakes: {wakes} in {seconds / 60:.1f} min of ordinary speech and noise "
         f"= {per_hour:.2f} per hour ({len(FALSE_WAKE_TALK)} sentences x {len(VOICES)} voices, "
         "clean, 20 dB and 10 dB, with stretches of pink, brown and white noise)",
+        *(f"  - woke on {what}" for what in woke),
         f"- sentences that say the name (\"a butler called Jarvis\"): {mentions[0]} of "
         f"{mentions[1]} woke it (reported apart: the model keys on the name itself)",
         f"- peak RSS of the pipeline: {peak_mb[1]:.0f} MB (`assistant run --input` on a "

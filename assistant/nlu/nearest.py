@@ -13,6 +13,7 @@ listed, and a recognizer's own text already fills them.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
@@ -56,6 +57,13 @@ class NearestSentences:
                 skeletons.add(" ".join(w for w in words if w))
         self.skeletons = sorted(skeletons)
         self.min_similarity = min_similarity
+
+    def continues(self, text: str) -> bool:
+        """Whether some command starts with ``text`` and goes on ("stop" → "stop the
+        lathe")."""
+        prefix = _skeleton(text) + " "
+        index = bisect.bisect_left(self.skeletons, prefix)
+        return index < len(self.skeletons) and self.skeletons[index].startswith(prefix)
 
     def nearest(self, text: str, limit: int = 5) -> list[str]:
         """Up to ``limit`` sentences nearest to ``text``, best first, with its numbers."""

@@ -136,13 +136,14 @@ class Understanding:
         return not checked.missing and checked.error is None
 
     def finished(self, text: str) -> bool:
-        """Heard at a pause, a command that is whole and cannot go on: a dialogue word, or a
-        full match that said every argument some template could still add ("open the
-        driver window" may go on "halfway"), with no free text (a note may go on) and no
-        number at the end ("... to twenty" may become "twenty one")."""
+        """Heard at a pause, a command that is whole and cannot go on: a dialogue word no
+        command starts with ("stop" may be "stop the lathe"), or a full match that said
+        every argument some template could still add ("open the driver window" may go on
+        "halfway"), with no free text (a note may go on) and no number at the end ("... to
+        twenty" may become "twenty one")."""
         utterance = normalize(text)
         if dialogue_act(utterance) is not None:
-            return True
+            return not self.sentences.continues(utterance.digits)
         words = utterance.spoken.split()
         if not words or words[-1].isdigit() or normalize(words[-1]).digits.isdigit():
             return False

@@ -181,6 +181,8 @@ def test_no_word_salad_crashes_understanding(
 @pytest.mark.parametrize(("text", "finished"), [
     ("Lock the doors.", True),
     ("yes", True),
+    ("Stop.", False),  # "stop the lathe"
+    ("Cancel.", False),  # "cancel the timer"
     ("Stop the lathe.", True),
     ("Set the temperature to 21 degrees on the passenger side.", True),
     ("Set the temperature to 21 degrees.", False),  # "... on the passenger side" may follow
