@@ -433,7 +433,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 commands, 3 minutes of talk")
     parser.add_argument("--commands", type=int, default=0, help="use the first N commands")
-    parser.add_argument("--false-wake-minutes", type=float, default=31.0)
+    parser.add_argument("--false-wake-minutes", type=float, default=120.0)
     parser.add_argument("--whisper-window", type=float, default=VoiceSettings.whisper_window_s,
                         help="seconds of audio Whisper's encoder looks at")
     parser.add_argument("--report", type=Path, default=HERE / "reports" / "voice.md")
