@@ -81,7 +81,7 @@ COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 VOICES = {
-    "piper-joe": piper,
+    "piper-joe": lambda text: piper(text, vary=True),
     "espeak-us": lambda text: espeak(text, "en-us", 150),
     "espeak-gb-m3": lambda text: espeak(text, "en-gb+m3", 140),
 }

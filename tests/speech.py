@@ -28,10 +28,15 @@ def _piper() -> Any:
                            config_path=folder / "en_US-joe-medium.onnx.json")
 
 
-def piper(text: str, *, length_scale: float = 1.0) -> Samples:
+def piper(text: str, *, length_scale: float = 1.0, vary: bool = False) -> Samples:
+    """The packaged voice. Piper samples its prosody at random; tests want the same speech
+    every run (``vary=False``), the benchmark wants it as varied as people (``vary=True``)."""
     from piper import SynthesisConfig
 
-    chunks = list(_piper().synthesize(text, syn_config=SynthesisConfig(length_scale=length_scale)))
+    config = SynthesisConfig(length_scale=length_scale)
+    if not vary:
+        config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+    chunks = list(_piper().synthesize(text, syn_config=config))
     audio = np.concatenate([c.audio_int16_array for c in chunks])
     return to_assistant_rate(audio, chunks[0].sample_rate, 1)
 

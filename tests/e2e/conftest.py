@@ -38,6 +38,11 @@ class Run:
     def kinds(self) -> list[str]:
         return [e.TYPE.value for e in self.events]
 
+    def summary(self) -> str:
+        """What was heard and done, for an assertion's message."""
+        return "; ".join(f"{e.TYPE.value} {e.to_json().get('text') or e.to_json().get('tool')}"
+                         for e in self.events if e.TYPE.value != "reply")
+
 
 @pytest.fixture
 def run_audio(engines: Engines, classifier: IntentClassifier,

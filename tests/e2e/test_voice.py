@@ -31,8 +31,8 @@ def test_spoken_commands_become_the_right_calls(
                      3.5, say("Hey Jarvis."), 0.4, say("Start press one."), 3.0])
     run = run_audio(with_noise(audio, snr_db, seed=7))
     actions = [(a["tool"], a["arguments"]) for a in run.of("action")]
-    assert ("set_temperature", {"celsius": 21, "zone": "all"}) in actions
-    assert [c["tool"] for c in run.of("confirm")] == ["start_machine"]
+    assert ("set_temperature", {"celsius": 21, "zone": "all"}) in actions, run.summary()
+    assert [c["tool"] for c in run.of("confirm")] == ["start_machine"], run.summary()
     assert run.of("confirm")[0]["arguments"] == {"machine": "press_1"}
 
 
