@@ -123,6 +123,7 @@ def command_prompt(assistant: Assistant) -> str:
 def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
     """Load every engine once, with its model checked against the manifest."""
     manifest = ModelManifest.load()
+    sentences = assistant.understanding.sentences  # built now, not at the first pause
     wake: WakeWordDetector
     if settings.wake_engine == "porcupine":
         from assistant.wake.porcupine import PorcupineDetector
@@ -165,7 +166,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             prompt=command_prompt(assistant),
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
-            nearest=assistant.understanding.sentences.nearest,
+            nearest=sentences.nearest,
             manifest=manifest,
         )
     from assistant.tts.piper import PiperTextToSpeech
