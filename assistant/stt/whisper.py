@@ -104,7 +104,7 @@ class WhisperSpeechToText:
             encoded, [self._prompt], beam_size=width, num_hypotheses=width,
             max_length=len(self._prompt) + 64, suppress_blank=True, suppress_tokens=[-1])[0]
         texts = [self._tokenizer.decode(ids).strip() for ids in result.sequences_ids]
-        frames = min(window_frames, len(samples) // 160) // 2
+        frames = min(window_frames, len(samples) // 160)
         return _Decoded([t for t in texts if t], encoded, frames)
 
     def _quick(self, audio: bytes) -> str:
@@ -166,7 +166,7 @@ class _Decoded:
     texts: list[str]
     encoded: Any
     frames: int
-    """Encoder frames that hold audio (not padding)."""
+    """Feature frames (10 ms) that hold audio, not padding."""
 
 
 def _written(sentence: str) -> str:
