@@ -80,6 +80,9 @@ COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
     ("Turn off the fan.", "set_fan_speed", {"level": 0}),
 ]
 
+RSS_COMMANDS = COMMANDS[:8]
+"""The session whose pipeline RSS is measured in its own process."""
+
 VOICES = {
     "piper-joe": lambda text: piper(text, vary=True),
     "espeak-us": lambda text: espeak(text, "en-us", 150),
@@ -300,7 +303,7 @@ def pipeline_rss(folder: Path) -> tuple[float, float]:
     length (s): the appliance's footprint without this benchmark's speech making."""
     wake = piper("Hey Jarvis.")
     pieces: list[np.ndarray] = [np.zeros(16000, dtype=np.int16)]
-    for text, _tool, _arguments in COMMANDS[:8]:
+    for text, _tool, _arguments in RSS_COMMANDS:
         pieces += [wake, np.zeros(6400, dtype=np.int16), piper(text),
                    np.zeros(3 * 16000, dtype=np.int16)]
     audio = np.concatenate(pieces)
@@ -413,7 +416,7 @@ def render(outcomes: list[Outcome], woke: list[str], seconds: float, *,
         f"- sentences that say the name (\"a butler called Jarvis\"): {mentions[0]} of "
         f"{mentions[1]} woke it (reported apart: the model keys on the name itself)",
         f"- peak RSS of the pipeline: {peak_mb[1]:.0f} MB (`assistant run --input` on a "
-        f"{peak_mb[2]:.0f} s session of {len(COMMANDS[:8])} spoken commands, its own process); "
+        f"{peak_mb[2]:.0f} s session of {len(RSS_COMMANDS)} spoken commands, its own process); "
         f"of this benchmark's process, which also makes the test speech: {peak_mb[0]:.0f} MB",
         "- latency = from the real end of speech to the action, confirmation or refusal, on "
         "a live microphone's timeline: each 80 ms chunk arrives at its end and is taken once "

@@ -75,6 +75,16 @@ def _session(
     return session, events, sink
 
 
+def _always(text: str, heard: list[int]) -> FakeSpeechToText:
+    """Hears ``text`` whatever the audio; notes each audio's length in ``heard``."""
+
+    def hear(audio: bytes) -> str:
+        heard.append(len(audio))
+        return text
+
+    return FakeSpeechToText(hear)
+
+
 async def _run(session: VoiceSession) -> None:
     await asyncio.wait_for(session.pipeline.run(), AWAIT_LIMIT)
 
@@ -202,15 +212,10 @@ async def test_a_whole_command_at_a_pause_is_acted_on_without_waiting_for_the_en
     classifier: IntentClassifier, tmp_path: Path
 ) -> None:
     heard: list[int] = []
-
-    def counting(audio: bytes) -> str:
-        heard.append(len(audio))
-        return "lock the doors"
-
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
     settings = VoiceSettings(endpoint=EndpointSettings(pause_quiet_ms=100, end_quiet_ms=250))
     session, events, _ = _session([], marks, classifier, tmp_path,
-                                  stt=FakeSpeechToText(counting), settings=settings)
+                                  stt=_always("lock the doors", heard), settings=settings)
     await _run(session)
     speech_stopped_ms = 11 * MS_PER_CHUNK
     ended = next(e for e in events if e.TYPE.value == "speech_end")
@@ -242,14 +247,10 @@ async def test_a_pause_that_was_the_end_is_not_transcribed_twice(
     classifier: IntentClassifier, tmp_path: Path
 ) -> None:
     heard: list[int] = []
-
-    def counting(audio: bytes) -> str:
-        heard.append(len(audio))
-        return "set the temperature to 21 degrees"  # understood, but "on the ... side" may follow
-
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    # understood, but "on the ... side" may follow
     session, events, _ = _session([], marks, classifier, tmp_path,
-                                  stt=FakeSpeechToText(counting))
+                                  stt=_always("set the temperature to 21 degrees", heard))
     await _run(session)
     assert len(heard) == 1
     assert "action" in _kinds(events)

@@ -43,7 +43,10 @@ class SentenceSampler:
             return [w for item in node.items for w in self.words(item)]
         if node.optional and self.rng.random() < 0.5:
             return []
-        return self.words(self.rng.choice(node.options))
+        return self.words(self.option(node))
+
+    def option(self, node: Alternative) -> Sequence:
+        return self.rng.choice(node.options)
 
     def sentence(self, template: TemplateSentence) -> str:
         return " ".join(self.words(template.expression))

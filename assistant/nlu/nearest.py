@@ -25,6 +25,7 @@ from functools import cache
 from rapidfuzz import fuzz, process
 
 from assistant.catalog import ArgSpec
+from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
 from assistant.skill_api import SlotKind
@@ -50,9 +51,8 @@ class NearestSentences:
             if _count(template.expression, tool_specs) <= per_template:
                 expansions = _expand(template.expression, tool_specs)
             else:
-                rng = random.Random(template.text)
-                expansions = (_sample(template.expression, tool_specs, rng)
-                              for _ in range(per_template))
+                sampler = _SkeletonSampler(tool_specs, random.Random(template.text))
+                expansions = (sampler.words(template.expression) for _ in range(per_template))
             for words in expansions:
                 skeletons.add(" ".join(w for w in words if w))
         self.skeletons = sorted(skeletons)
@@ -113,20 +113,16 @@ def _count(node: Sequence | Alternative | Word | SlotRef, specs: Mapping[str, Ar
     return sum(_count(option, specs) for option in node.options) + int(node.optional)
 
 
-def _sample(node: Sequence | Alternative | Word | SlotRef, specs: Mapping[str, ArgSpec],
-            rng: random.Random) -> list[str]:
-    if isinstance(node, Word):
-        return [node.text.lower()]
-    if isinstance(node, SlotRef):
-        values = _slot_values(specs[node.name])
-        return [rng.choice(values)] if values else []
-    if isinstance(node, Sequence):
-        return [word for item in node.items for word in _sample(item, specs, rng)]
-    if node.optional and rng.random() < 0.5:
-        return []
-    # The first wording of a choice is the plainest; people say it most.
-    option = node.options[0] if rng.random() < 0.5 else rng.choice(node.options)
-    return _sample(option, specs, rng)
+class _SkeletonSampler(SentenceSampler):
+    """Samples skeletons ("set conveyor # to # percent"), favouring each choice's first
+    wording: the plainest, and the one people say most."""
+
+    def slot(self, spec: ArgSpec) -> str:
+        values = _slot_values(spec)
+        return self.rng.choice(values) if values else ""
+
+    def option(self, node: Alternative) -> Sequence:
+        return node.options[0] if self.rng.random() < 0.5 else self.rng.choice(node.options)
 
 
 def _slot_values(spec: ArgSpec) -> list[str]:

@@ -144,8 +144,8 @@ class Understanding:
         utterance = normalize(text)
         if dialogue_act(utterance) is not None:
             return not self.sentences.continues(utterance.digits)
-        words = utterance.spoken.split()
-        if not words or words[-1].isdigit() or normalize(words[-1]).digits.isdigit():
+        words = utterance.digits.split()
+        if not words or words[-1].replace(".", "", 1).isdigit():
             return False
         matched = self.matcher.match(utterance)
         if matched is None or matched.unknown_name:

@@ -86,12 +86,9 @@ class WhisperSpeechToText:
         run = self._quick if partial else self._run
         return await transcribe_within(self._worker, run, audio, self.timeout_s)
 
-    def hypotheses_of(self, audio: bytes, window_frames: int | None = None) -> list[str]:
-        """The beam's hypotheses, best first (blocking; call from a worker thread)."""
-        decoded = self._decode(audio, window_frames or self.window_frames)
-        return decoded.texts if decoded is not None else []
-
     def _decode(self, audio: bytes, window_frames: int) -> _Decoded | None:
+        """The beam's hypotheses, best first, and the encoded audio (blocking: worker
+        thread); None for too little audio."""
         from faster_whisper.audio import pad_or_trim
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
@@ -108,7 +105,8 @@ class WhisperSpeechToText:
         return _Decoded([t for t in texts if t], encoded, frames)
 
     def _quick(self, audio: bytes) -> str:
-        texts = self.hypotheses_of(audio)
+        decoded = self._decode(audio, self.window_frames)
+        texts = decoded.texts if decoded is not None else []
         return self._understood(texts) or (texts[0] if texts else "")
 
     def _run(self, audio: bytes) -> str:
