@@ -8,6 +8,7 @@
     │   └── BackendError           dispatch: the controlled system did not answer
     ├── AuditError                 audit: the audit log could not be written
     ├── ModelError                 models: a model file is missing or fails its checksum
+    ├── LanguageModelError         slm: the language model failed or ran out of time
     ├── AudioError                 audio: a device or file cannot be opened or read
     ├── WakeWordError              wake: the wake word engine failed
     ├── SpeechToTextError          stt: transcription failed or timed out
@@ -26,6 +27,7 @@ __all__ = [
     "AuditError",
     "BackendError",
     "DispatchError",
+    "LanguageModelError",
     "ModelError",
     "SkillLoadError",
     "SpeechToTextError",
@@ -79,6 +81,10 @@ class AuditError(AssistantError):
 
 class ModelError(AssistantError):
     """A model file is missing, unreadable or fails its checksum."""
+
+
+class LanguageModelError(AssistantError):
+    """The language model could not be loaded or did not answer in time."""
 
 
 class AudioError(AssistantError):

@@ -27,7 +27,7 @@ from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
 
-__all__ = ["NO_TOOL", "Classification", "IntentClassifier"]
+__all__ = ["NO_TOOL", "Classification", "IntentClassifier", "default_negatives"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
@@ -81,7 +81,7 @@ class IntentClassifier:
             for text in sorted(drawn):
                 texts += [_features(normalize(text).digits)] * repeat
                 labels += [label] * repeat
-        negatives = list(out_of_domain if out_of_domain is not None else _default_negatives())
+        negatives = list(out_of_domain if out_of_domain is not None else default_negatives())
         for text in negatives:
             texts += [_features(normalize(text).digits)] * 3
             labels += [NO_TOOL] * 3
@@ -110,8 +110,19 @@ class IntentClassifier:
         decoded = json.loads(meaning)
         return Classification(tool, decoded["fixed"], frozenset(decoded["negate"]), confidence)
 
+    def ranked(self, text: str) -> tuple[list[tuple[str, float]], float]:
+        """Every tool with the margin of its best label, best first, and the margin of
+        "no tool"."""
+        scores = self._pipeline.decision_function([_features(text)])[0]
+        best: dict[str, float] = {}
+        for index in scores.argsort()[::-1]:
+            tool = self._labels[int(index)].split("|", 1)[0]
+            best.setdefault(tool, float(scores[index]))
+        no_tool = best.pop(NO_TOOL, float("-inf"))
+        return sorted(best.items(), key=lambda item: -item[1]), no_tool
 
-def _default_negatives() -> list[str]:
+
+def default_negatives() -> list[str]:
     text = files("assistant.nlu").joinpath("data/out_of_domain.txt").read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines()
             if line.strip() and not line.startswith("#")]

@@ -1,12 +1,16 @@
-"""Understanding in tiers: templates, then the classifier, else no tool.
+"""Understanding in tiers: templates, then the classifier, then a small language model,
+else no tool.
 
 A decision names the tier that made it (``route``). Wrong actions are worse than none:
 the classifier's guess is taken only above a confidence threshold and only when every
-required argument can be found in the utterance; otherwise the answer is no tool.
+required argument can be found in the utterance; the language model (``understand``, when
+one is attached) only sees what both left undecided and may abstain; otherwise the answer
+is no tool.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,11 +19,13 @@ from functools import cached_property
 from typing import Any
 
 from assistant.catalog import Catalog
+from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
-from assistant.nlu.classifier import IntentClassifier
+from assistant.nlu.classifier import IntentClassifier, default_negatives
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
+from assistant.nlu.slm import Demonstrations, ModelTier
 from assistant.nlu.slots import find_value
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
@@ -98,6 +104,15 @@ class Understanding:
         self._clock = clock
         self._sentences = sentences
         self._sayable = sayable_arguments(sentences)
+        self.model_tier: ModelTier | None = None
+
+    def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
+        """Make ``model`` the last tier (``settings``: see :class:`ModelTier`)."""
+        demonstrations = Demonstrations.build(self._sentences, self.catalog, self.matcher,
+                                              default_negatives())
+        self.model_tier = ModelTier(model, self.catalog, self.classifier, demonstrations,
+                                    **settings)
+        return self.model_tier
 
     @cached_property
     def sentences(self) -> NearestSentences:
@@ -122,6 +137,29 @@ class Understanding:
                             confidence=confidence, normalized=utterance)
         return Decision(text, tool, checked.arguments, route, self._ms(started),
                         checked.missing, checked.error, confidence, utterance)
+
+    async def understand(self, text: str) -> Decision:
+        """:meth:`decide`, then the language model for what it left undecided; never
+        raises. A model that abstains, fails or runs out of time gives no tool."""
+        decision = self.decide(text)
+        tier = self.model_tier
+        utterance = decision.normalized
+        if tier is None or decision.route != Route.NONE or utterance.empty \
+                or utterance.rejected or dialogue_act(utterance) is not None \
+                or self.matcher.match(utterance) is not None:
+            return decision
+        started = self._clock()
+        proposal = await tier.propose(utterance)
+        ms = decision.ms + self._ms(started)
+        if proposal is None:
+            return dataclasses.replace(decision, ms=ms)
+        checked = self.catalog.check(proposal.tool, proposal.arguments)
+        # Like the classifier: a guess that lacks what its tool needs is most likely wrong.
+        if checked.error or checked.missing or self.catalog.safety(
+                proposal.tool, checked.arguments) == Safety.IMMEDIATE:
+            return dataclasses.replace(decision, ms=ms)
+        return Decision(text, proposal.tool, checked.arguments, Route.SLM, ms,
+                        confidence=proposal.margin, normalized=utterance)
 
     def fully_understands(self, text: str) -> bool:
         """A template matched with every argument present and valid, or it is a dialogue
