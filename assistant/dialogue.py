@@ -121,7 +121,7 @@ class Dialogue:
             return await self._while_asking(pending, act, text)
         if act is not None:
             return self._say(self._act_alone(act))
-        return await self._new_request(self.understanding.decide(text))
+        return await self._new_request(await self.understanding.understand(text))
 
     async def _while_confirming(
         self, pending: _Confirmation, act: DialogueAct | None, text: str
@@ -135,7 +135,7 @@ class Dialogue:
         self._pending = None
         if act is not None:
             return self._say(await self._cancel(pending, f"answered {act.value}"))
-        decision = self.understanding.decide(text)
+        decision = await self.understanding.understand(text)
         if decision.tool is not None and self._is_immediate(decision):
             # The stop runs first; the pending confirmation is cancelled after it.
             reply = await self._new_request(decision, speak=False)
@@ -158,7 +158,7 @@ class Dialogue:
             outcome = await self.dispatcher.propose(ToolCall(pending.tool, arguments,
                                                              pending.route))
             return self._say(self._after(outcome, pending.route))
-        decision = self.understanding.decide(text)
+        decision = await self.understanding.understand(text)
         if decision.tool is not None:
             self._pending = None
             return await self._new_request(decision)

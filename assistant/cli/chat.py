@@ -13,6 +13,9 @@ from typing import TextIO
 
 from assistant.app import build_assistant
 from assistant.cli.output import event_printer
+from assistant.events import ErrorEvent
+from assistant.llm.setup import LanguageModelSettings, try_language_model, unavailable_notice
+from assistant.nlu.slm import prompt_prefix
 
 __all__ = ["run_chat"]
 
@@ -31,11 +34,20 @@ def _read_lines(lines: Iterable[str], loop: asyncio.AbstractEventLoop,
 
 
 async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bool = False,
+                   language_model: LanguageModelSettings | None = None,
                    **options: object) -> int:
     """Run a conversation over ``lines``; returns the number of utterances heard."""
 
     emit = event_printer(out, as_json=as_json)
     assistant = build_assistant(emit, **options)  # type: ignore[arg-type]
+    settings = language_model or LanguageModelSettings()
+    model, problem = await asyncio.to_thread(
+        try_language_model, settings, prompt_prefix(assistant.understanding.catalog))
+    if model is not None:
+        assistant.understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
+    elif problem is not None:
+        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable",
+                        message=unavailable_notice(settings, problem)))
     dialogue = assistant.dialogue
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -61,4 +73,6 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
             await dialogue.hear(line)
     finally:
         assistant.audit.close()
+        if model is not None:
+            await model.aclose()
     return heard

@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL, LanguageModelSettings
 from assistant.voice import VoiceSettings
 
 __all__ = ["main"]
@@ -55,7 +56,28 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--confirm-seconds", type=float, default=8.0,
                       help="seconds a confirmation waits for yes")
     chat.add_argument("--skills", nargs="*", help="skills to load (default: all installed)")
+    _model_options(chat)
+
+    models = commands.add_parser("models", help="list the models and verify their checksums")
+    models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
+    models.add_argument("--slm-sha256", default="", help="the sha256 --slm-model should have")
     return parser
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("language model (last tier of understanding)")
+    group.add_argument("--slm", default=DEFAULT_LANGUAGE_MODEL,
+                       help=f"packaged model (smollm2-135m, gemma3-270m) or none "
+                       f"(default {DEFAULT_LANGUAGE_MODEL})")
+    group.add_argument("--slm-model", type=Path, help="a GGUF file instead (needs --slm-sha256)")
+    group.add_argument("--slm-sha256", default="", help="the sha256 the GGUF file must have")
+    group.add_argument("--slm-budget-ms", type=float, default=1000.0,
+                       help="longest a model decision may take; past it: no tool")
+
+
+def _model_settings(args: argparse.Namespace) -> LanguageModelSettings:
+    return LanguageModelSettings(name=args.slm, path=args.slm_model, sha256=args.slm_sha256,
+                                 budget_ms=args.slm_budget_ms)
 
 
 def _voice_options(parser: argparse.ArgumentParser) -> None:
@@ -72,13 +94,15 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--vosk-model", type=Path, help="Vosk model directory (with --stt vosk)")
     group.add_argument("--vosk-any-words", action="store_true",
                        help="do not restrict Vosk to the skills' vocabulary")
+    _model_options(parser)
 
 
 def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
     return VoiceSettings(wake_model=args.wake_model, wake_threshold=args.wake_threshold,
                          stt_engine=args.stt, whisper_model=args.whisper_model,
                          vosk_model_dir=args.vosk_model, tts_voice=args.tts_voice,
-                         vosk_restrict_to_skills=not args.vosk_any_words)
+                         vosk_restrict_to_skills=not args.vosk_any_words,
+                         language_model=_model_settings(args))
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -90,9 +114,25 @@ def _parse(args: argparse.Namespace) -> int:
         return 0
     from assistant.app import build_understanding
     from assistant.cli.parse import parse_lines
+    from assistant.llm.setup import try_language_model, unavailable_notice
+    from assistant.nlu.slm import prompt_prefix
 
     _, understanding = build_understanding(args.skills)
-    parse_lines(understanding, sys.stdin.buffer, sys.stdout)
+    settings = _model_settings(args)
+    model, problem = try_language_model(settings, prompt_prefix(understanding.catalog))
+    if model is not None:
+        understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
+    elif problem is not None:
+        print(f"assistant: {unavailable_notice(settings, problem)}", file=sys.stderr)
+
+    async def parse_all() -> None:
+        try:
+            await parse_lines(understanding, sys.stdin.buffer, sys.stdout)
+        finally:
+            if model is not None:
+                await model.aclose()
+
+    asyncio.run(parse_all())
     return 0
 
 
@@ -131,9 +171,16 @@ def _chat(args: argparse.Namespace) -> int:
     if args.plant:
         configs["factory"] = {"plant_file": str(args.plant)}
     asyncio.run(run_chat(lines, sys.stdout, as_json=args.json, echo=args.demo,
+                         language_model=_model_settings(args),
                          audit_path=args.audit_log, enabled=args.skills, configs=configs,
                          confirm_seconds=args.confirm_seconds))
     return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from assistant.cli.models import list_models
+
+    return list_models(sys.stdout, user_gguf=args.slm_model, user_sha256=args.slm_sha256)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo}
+        handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
+                    "models": _models}
         return handlers[args.command](args)
     except AssistantError as err:
         print(f"assistant: {err.message} [{err.code}]", file=sys.stderr)

@@ -15,7 +15,7 @@ def _unreadable(raw: bytes, reason: str) -> dict[str, object]:
             "route": str(Route.NONE), "ms": 0.0, "error": reason}
 
 
-def parse_lines(understanding: Understanding, source: BinaryIO, out: TextIO) -> int:
+async def parse_lines(understanding: Understanding, source: BinaryIO, out: TextIO) -> int:
     """Decide every line of ``source``; nothing is executed. Returns the lines written."""
     written = 0
     for raw in source:
@@ -25,7 +25,7 @@ def parse_lines(understanding: Understanding, source: BinaryIO, out: TextIO) -> 
         except UnicodeDecodeError:
             result = _unreadable(line, "line is not valid UTF-8")
         else:
-            result = understanding.decide(text).to_json()
+            result = (await understanding.understand(text)).to_json()
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
         written += 1

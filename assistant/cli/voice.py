@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,10 +57,13 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
 async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings) -> None:
     """Transcribe each WAV path and decide it, one JSON object per line; nothing runs."""
     from assistant.app import build_assistant
-    from assistant.voice import build_engines
+    from assistant.voice import attach_language_model, build_engines
 
     assistant = build_assistant(lambda _event: None)
     engines = build_engines(settings, assistant)
+    attach_language_model(assistant, engines)
+    if engines.language_model_problem:
+        print(f"assistant: {engines.language_model_problem}", file=sys.stderr)
     try:
         for raw in paths:
             path = raw.strip()
@@ -69,7 +73,7 @@ async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSetti
                 started = time.perf_counter()
                 text = await engines.stt.transcribe(audio.tobytes())
                 stt_ms = (time.perf_counter() - started) * 1000.0
-                result = assistant.understanding.decide(text).to_json()
+                result = (await assistant.understanding.understand(text)).to_json()
                 result |= {"file": path, "stt_ms": round(stt_ms, 1)}
             except AssistantError as err:
                 result = {"text": "", "tool": None, "arguments": {}, "route": "none", "ms": 0.0,

@@ -76,38 +76,40 @@ class LlamaCppModel:
         self._grammars: dict[str, Any] = {}
 
     @classmethod
+    def open(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
+             context: int = 2048) -> LlamaCppModel:
+        """Load ``path`` (already checksum-verified), evaluate ``prefix`` into the cache and
+        warm up; blocking, for start-up."""
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise LanguageModelError(
+                "slm-library-missing", "llama-cpp-python is not installed; install it as "
+                "the README says (on x86_64 with CMAKE_ARGS=\"-DGGML_NATIVE=OFF\")") from err
+        try:
+            llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads,
+                          n_threads_batch=threads, n_batch=_CHUNK * 8, verbose=False)
+        except (ValueError, RuntimeError) as err:
+            raise LanguageModelError("slm-load-failed", f"cannot load {path}: {err}; "
+                                     "is it a GGUF model?") from err
+        tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=True)
+        if len(tokens) > context // 2:
+            llama.close()
+            raise LanguageModelError("slm-prefix-too-long", f"the prompt prefix has "
+                                     f"{len(tokens)} tokens; the context holds {context}")
+        worker = ThreadPoolExecutor(1, thread_name_prefix=f"slm-{name}")
+        model = cls(llama, tokens, name, worker)
+        # Warm up: the first calls allocate compute buffers.
+        model._choose('"hello" ->', [" none", " hello"], threading.Event(),
+                      time.monotonic() + 60.0)
+        return model
+
+    @classmethod
     async def load(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
                    context: int = 2048) -> LlamaCppModel:
-        """Load ``path`` (already checksum-verified), evaluate ``prefix`` and warm up."""
-        worker = ThreadPoolExecutor(1, thread_name_prefix=f"slm-{name}")
-
-        def load_blocking() -> LlamaCppModel:
-            try:
-                from llama_cpp import Llama
-            except ImportError as err:
-                raise LanguageModelError(
-                    "slm-library-missing", "llama-cpp-python is not installed; install it "
-                    "as the README says (CMAKE_ARGS=\"-DGGML_NATIVE=OFF ...\" on x86_64)"
-                ) from err
-            try:
-                llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads,
-                              n_threads_batch=threads, n_batch=_CHUNK * 8, verbose=False)
-            except (ValueError, RuntimeError) as err:
-                raise LanguageModelError("slm-load-failed", f"cannot load {path}: {err}; "
-                                         "is it a GGUF model?") from err
-            tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=True)
-            if len(tokens) > context // 2:
-                raise LanguageModelError("slm-prefix-too-long", f"the prompt prefix has "
-                                         f"{len(tokens)} tokens; the context holds {context}")
-            model = cls(llama, tokens, name, worker)
-            model._evaluate(tokens, threading.Event(), time.monotonic() + 600.0)
-            return model
-
-        model = await asyncio.get_running_loop().run_in_executor(worker, load_blocking)
-        # Warm up: the first calls allocate compute buffers and build grammars.
-        await model.choose("Request: hello\nTool:", [" none\n", " hello\n"],
-                           deadline=time.monotonic() + 60.0)
-        return model
+        """:meth:`open` on a worker thread."""
+        return await asyncio.to_thread(cls.open, path, prefix, name=name, threads=threads,
+                                       context=context)
 
     async def choose(self, prompt: str, options: Sequence[str], *,
                      deadline: float) -> list[float]:

@@ -1,0 +1,100 @@
+"""Which language model, where its file is, and opening it verified.
+
+The model is a manifest name (a packaged model) or a user's GGUF path with the sha256 the
+user expects; a file that does not match is refused. Opening loads it once, evaluates the
+prompt prefix into its cache and warms it up; a model that is missing or refused leaves
+the assistant on its deterministic tiers, said once at start-up by the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import AssistantError, ModelError
+from assistant.llm.base import LanguageModel
+from assistant.models import ModelManifest, user_model
+
+__all__ = [
+    "DEFAULT_LANGUAGE_MODEL",
+    "NO_LANGUAGE_MODEL",
+    "LanguageModelSettings",
+    "model_file",
+    "open_language_model",
+    "try_language_model",
+    "unavailable_notice",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE_MODEL = "smollm2-135m"
+NO_LANGUAGE_MODEL = "none"
+
+
+@dataclass(frozen=True)
+class LanguageModelSettings:
+    """The last tier's model. Units in the field names."""
+
+    name: str = DEFAULT_LANGUAGE_MODEL
+    """A manifest model of kind "llm", or "none" for no model tier."""
+    path: Path | None = None
+    """A user's GGUF file instead of a packaged model (``sha256`` required)."""
+    sha256: str = ""
+    budget_ms: float = 1000.0
+    """Longest a decision may take; past it the answer is no tool."""
+    threads: int = 2
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None or self.name != NO_LANGUAGE_MODEL
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+def model_file(settings: LanguageModelSettings, manifest: ModelManifest | None = None) -> Path:
+    """The verified GGUF file; a :class:`ModelError` says what is wrong and what to do."""
+    if settings.path is not None:
+        if not settings.sha256:
+            raise ModelError("model-checksum-missing", f"language model {settings.path}: give "
+                             "the sha256 you expect (--slm-sha256; 'sha256sum FILE' prints it)")
+        entry = user_model(settings.path.name, "llm", settings.path.parent,
+                           {settings.path.name: settings.sha256})
+    else:
+        entry = (manifest or ModelManifest.load()).get(settings.name)
+        if entry.kind != "llm":
+            known = ", ".join(e.name for e in (manifest or ModelManifest.load()).of_kind("llm"))
+            raise ModelError("model-wrong-kind", f"{settings.name!r} is a {entry.kind} model, "
+                             f"not a language model; use one of {known}, or none")
+    folder = entry.verified()
+    return folder / next(iter(entry.files))
+
+
+def open_language_model(settings: LanguageModelSettings, prefix: str) -> LanguageModel:
+    """Verify, load and warm the configured model; blocking, for start-up (raises
+    :class:`AssistantError`)."""
+    from assistant.llm.llama import LlamaCppModel
+
+    path = model_file(settings)
+    model = LlamaCppModel.open(path, prefix, name=settings.label, threads=settings.threads)
+    _LOGGER.info("language model %s loaded from %s", settings.label, path)
+    return model
+
+
+def try_language_model(settings: LanguageModelSettings,
+                       prefix: str) -> tuple[LanguageModel | None, AssistantError | None]:
+    """The model, or None and why not (to be said once at start-up)."""
+    if not settings.enabled:
+        return None, None
+    try:
+        return open_language_model(settings, prefix), None
+    except AssistantError as err:
+        return None, err
+
+
+def unavailable_notice(settings: LanguageModelSettings, error: AssistantError) -> str:
+    """What the assistant says once when its model cannot be used."""
+    return (f"language model {settings.label} not used: {error.message}. Understanding runs "
+            "on the templates and the classifier only.")
