@@ -1,7 +1,14 @@
 """Understanding benchmark: accuracy per tool and per route, false calls, decision time.
 
-    python benchmarks/nlu.py                 # dev and held-out sets, report in benchmarks/reports
-    python benchmarks/nlu.py --set heldout   # one set
+    python benchmarks/nlu.py                 # every set, without a language model and with
+                                             # each packaged one; report in benchmarks/reports
+    python benchmarks/nlu.py --set heldout --models none
+    python benchmarks/nlu.py --model-path big.gguf --model-sha256 HEX   # a user's model too
+
+Each model runs in its own process, so its peak RSS is its own. The model's decision time
+counts only utterances it was asked about (the first two tiers left them undecided and the
+gate let them through). "Paraphrase misses" are the paraphrase set's utterances the first
+two tiers get wrong: what the model is for.
 
 A decision is correct when the tool and every argument equal the expected ones (free text
 compared case-insensitively). On out-of-domain utterances, a "call" is any decision with a
@@ -12,8 +19,11 @@ unknown machine).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -21,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.llm.setup import LanguageModelSettings, open_language_model
+from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Decision, Understanding
 from assistant.skills import discover_skills, load_skills
 
@@ -29,7 +41,15 @@ SETS = {
     "dev": HERE / "data" / "nlu_dev.tsv",
     "heldout": HERE / "data" / "nlu_heldout.tsv",
     "heldout2": HERE / "data" / "nlu_heldout2.tsv",
+    "paraphrase": HERE / "data" / "nlu_paraphrase.tsv",
+    "paraphrase2": HERE / "data" / "nlu_paraphrase2.tsv",
+    "paraphrase3": HERE / "data" / "nlu_paraphrase3.tsv",
+    "paraphrase4": HERE / "data" / "nlu_paraphrase4.tsv",
+    "slm_dev": HERE / "data" / "nlu_slm_dev.tsv",
 }
+HELD_OUT = ("heldout", "heldout2", "paraphrase", "paraphrase2", "paraphrase3", "paraphrase4")
+PARAPHRASES = ("paraphrase", "paraphrase2", "paraphrase3", "paraphrase4")
+PACKAGED_MODELS = ("smollm2-135m", "gemma3-270m")
 
 
 @dataclass(frozen=True)
@@ -76,20 +96,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def evaluate(name: str, cases: list[Case], understanding: Understanding) -> dict[str, Any]:
+async def evaluate(name: str, cases: list[Case], understanding: Understanding
+                   ) -> dict[str, Any]:
     for case in cases[:20]:  # warm caches the way a running assistant has them
         understanding.decide(case.text)
+    tier = understanding.model_tier
     per_tool: dict[str, list[bool]] = defaultdict(list)
     per_route: dict[str, list[bool]] = defaultdict(list)
     times: list[float] = []
+    model_times: list[float] = []
     failures = []
     ood_calls = ood_actionable = 0
+    routes: Counter[str] = Counter()
     for case in cases:
-        decision = understanding.decide(case.text)
+        decision = await understanding.understand(case.text)
         times.append(decision.ms)
+        if tier is not None and tier.last_call_ms is not None:
+            model_times.append(tier.last_call_ms)
         ok = correct(case, decision)
         per_tool[case.tool or "(no tool)"].append(ok)
         per_route[str(decision.route)].append(ok)
+        routes[str(decision.route)] += 1
         if case.tool is None and decision.tool is not None:
             ood_calls += 1
             ood_actionable += decision.error is None
@@ -102,15 +129,20 @@ def evaluate(name: str, cases: list[Case], understanding: Understanding) -> dict
         "utterances": len(cases),
         "in_domain": len(in_domain),
         "out_of_domain": len(cases) - len(in_domain),
+        "correct": sum(sum(v) for v in per_tool.values()),
         "accuracy": sum(sum(v) for v in per_tool.values()) / len(cases),
         "ood_calls": ood_calls,
         "ood_actionable_calls": ood_actionable,
         "median_ms": statistics.median(times),
         "p95_ms": percentile(times, 0.95),
         "max_ms": max(times),
+        "model_calls": len(model_times),
+        "model_p50_ms": statistics.median(model_times) if model_times else None,
+        "model_p95_ms": percentile(model_times, 0.95) if model_times else None,
+        "model_times": model_times,
         "per_tool": {k: (sum(v), len(v)) for k, v in sorted(per_tool.items())},
         "per_route": {k: (sum(v), len(v)) for k, v in sorted(per_route.items())},
-        "routes": dict(Counter(str(understanding.decide(c.text).route) for c in cases)),
+        "routes": dict(routes),
         "failures": failures,
     }
 
@@ -145,24 +177,137 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=[*SETS, "all"], default="all")
-    parser.add_argument("--report", type=Path, default=HERE / "reports" / "nlu.md")
-    args = parser.parse_args(argv)
+async def run_config(config: str, names: list[str], model_path: Path | None,
+                     model_sha256: str, tier: dict[str, float]) -> dict[str, Any]:
+    """One configuration in this process: "none", a packaged model, or "path"."""
     started = time.perf_counter()
     loaded = load_skills(discover_skills())
     understanding = Understanding(loaded.catalog, loaded.sentences)
     start_up = time.perf_counter() - started
-    names = list(SETS) if args.set == "all" else [args.set]
-    results = [evaluate(name, load_cases(SETS[name]), understanding) for name in names]
-    header = (f"# Understanding benchmark\n\n`python benchmarks/nlu.py --set {args.set}`; "
-              f"start-up (load skills, compile {len(understanding.matcher)} templates, train "
-              f"classifier): {start_up:.2f} s\n")
-    report = header + "\n" + "\n".join(render(r) for r in results)
-    print(report)
+    model = None
+    load_s = 0.0
+    if config != "none":
+        settings = (LanguageModelSettings(path=model_path, sha256=model_sha256)
+                    if config == "path" else LanguageModelSettings(name=config))
+        started = time.perf_counter()
+        model = await asyncio.to_thread(open_language_model, settings,
+                                        prompt_prefix(loaded.catalog))
+        understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0, **tier)
+        load_s = time.perf_counter() - started
+    try:
+        results = [await evaluate(name, load_cases(SETS[name]), understanding)
+                   for name in names]
+    finally:
+        if model is not None:
+            await model.aclose()
+    return {"config": config if config != "path" else str(model_path),
+            "start_up_s": start_up, "model_load_s": load_s, "templates": len(understanding.matcher),
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "results": results}
+
+
+def _in_child(config: str, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--config", config, "--set", *names, "--json-out", "-",
+               *(f"--{k}={v}" for k, v in _tier_settings(args).items())]
+    if args.model_path is not None:
+        command += ["--model-path", str(args.model_path), "--model-sha256", args.model_sha256]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{config}: {done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _tier_settings(args: argparse.Namespace) -> dict[str, float]:
+    return {k: v for k, v in (("lead", args.lead), ("margin", args.margin)) if v is not None}
+
+
+def summarize(run: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
+    results = {r["set"]: r for r in run["results"]}
+    held = [results[n] for n in HELD_OUT if n in results]
+    model_times = [t for r in run["results"] for t in r["model_times"]]
+    summary = {
+        "config": run["config"],
+        "held_out": (sum(r["correct"] for r in held), sum(r["utterances"] for r in held)),
+        "ood_calls": sum(r["ood_calls"] for r in run["results"]),
+        "ood_actionable": sum(r["ood_actionable_calls"] for r in run["results"]),
+        "model_calls": len(model_times),
+        "model_p50": statistics.median(model_times) if model_times else None,
+        "model_p95": percentile(model_times, 0.95) if model_times else None,
+        "rss_mb": run["rss_mb"],
+        "load_s": run["model_load_s"],
+        "slm_route": (sum(r["per_route"].get("slm", (0, 0))[0] for r in run["results"]),
+                      sum(r["per_route"].get("slm", (0, 0))[1] for r in run["results"])),
+        "misses": None,
+    }
+    if baseline is not None:
+        base = {f["text"] for r in baseline["results"] if r["set"] in PARAPHRASES
+                for f in r["failures"]}
+        now = {f["text"] for r in run["results"] if r["set"] in PARAPHRASES
+               for f in r["failures"]}
+        summary["misses"] = (len(base - now), len(base), len(now - base))
+    return summary
+
+
+def render_summary(summaries: list[dict[str, Any]]) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    lines = ["| configuration | held-out accuracy | paraphrase misses fixed (new errors) | "
+             "slm route correct / decided | out-of-domain calls (actionable) | "
+             "model calls | model p50 / p95 ms | peak RSS MB | model load s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in summaries:
+        right, total = s["held_out"]
+        misses = "-" if s["misses"] is None else \
+            f"{s['misses'][0]} of {s['misses'][1]} ({s['misses'][2]})"
+        lines.append(f"| {s['config']} | {right}/{total} = {right / total:.1%} | {misses} | "
+                     f"{s['slm_route'][0]} / {s['slm_route'][1]} | {s['ood_calls']} "
+                     f"({s['ood_actionable']}) | {s['model_calls']} | {ms(s['model_p50'])} / "
+                     f"{ms(s['model_p95'])} | {s['rss_mb']:.0f} | {s['load_s']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", nargs="*", choices=[*SETS, "all"], default=["all"])
+    parser.add_argument("--models", nargs="*", default=["none", *PACKAGED_MODELS],
+                        help="configurations: none and/or packaged model names")
+    parser.add_argument("--model-path", type=Path, help="also run a user's GGUF model")
+    parser.add_argument("--model-sha256", default="", help="its expected sha256")
+    parser.add_argument("--report", type=Path, default=HERE / "reports" / "nlu.md")
+    parser.add_argument("--lead", type=float, help="model tier gate (default: the tier's)")
+    parser.add_argument("--margin", type=float, help="model tier margin (default: the tier's)")
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    names = list(SETS) if "all" in args.set else args.set
+    if args.config is not None:  # one configuration, in a child process
+        print(json.dumps(asyncio.run(run_config(args.config, names, args.model_path,
+                                                args.model_sha256, _tier_settings(args)))))
+        return 0
+    configs = list(args.models) + (["path"] if args.model_path is not None else [])
+    runs = []
+    for config in configs:
+        print(f"running {config} ...", file=sys.stderr)
+        runs.append(_in_child(config, names, args))
+    baseline = next((r for r in runs if r["config"] == "none"), None)
+    summaries = [summarize(run, baseline if run is not baseline else None) for run in runs]
+    command = "python benchmarks/nlu.py" + ("" if argv is None else " " + " ".join(argv))
+    first = runs[0]
+    report = [
+        "# Understanding benchmark", "",
+        f"`{command}`; start-up (load skills, compile {first['templates']} templates, train "
+        f"classifier): {first['start_up_s']:.2f} s. Held-out = {', '.join(HELD_OUT)}.", "",
+        render_summary(summaries),
+    ]
+    for run in runs:
+        report += [f"# {run['config']}", ""]
+        report += [render(r) for r in run["results"]]
+    text = "\n".join(report)
+    print(text)
     args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(report, encoding="utf-8")
+    args.report.write_text(text, encoding="utf-8")
     print(f"report written to {args.report}", file=sys.stderr)
     return 0
 

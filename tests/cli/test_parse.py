@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import subprocess
@@ -58,7 +59,7 @@ def test_any_bytes_give_one_json_line_each(
 ) -> None:
     out = io.StringIO()
     source = io.BytesIO(b"".join(line + b"\n" for line in lines))
-    written = parse_lines(understanding, source, out)
+    written = asyncio.run(parse_lines(understanding, source, out))
     results = [json.loads(line) for line in out.getvalue().splitlines()]
     assert written == len(results) == len(lines)
     assert all(set(r) >= {"text", "tool", "arguments", "route", "ms"} for r in results)
