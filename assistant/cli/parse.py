@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import BinaryIO, TextIO
 
+from assistant.cli.output import json_line
 from assistant.nlu.understand import Route, Understanding
 
 __all__ = ["parse_lines"]
@@ -26,7 +26,7 @@ async def parse_lines(understanding: Understanding, source: BinaryIO, out: TextI
             result = _unreadable(line, "line is not valid UTF-8")
         else:
             result = (await understanding.understand(text)).to_json()
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(json_line(result))
         out.flush()
         written += 1
     return written

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from assistant.audio.wavfile import WavFileSink, WavFileSource, read_wav, write_wav
-from assistant.cli.output import event_printer
+from assistant.cli.output import event_printer, json_line
 from assistant.errors import AssistantError
 from assistant.events import Event
 from assistant.voice import VoiceSettings, build_voice_pipeline
@@ -78,7 +78,7 @@ async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSetti
             except AssistantError as err:
                 result = {"text": "", "tool": None, "arguments": {}, "route": "none", "ms": 0.0,
                           "file": path, "stt_ms": 0.0, "error": err.message}
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.write(json_line(result))
             out.flush()
     finally:
         await engines.aclose()

@@ -49,7 +49,7 @@ class LanguageModel(Protocol):
 class FakeLanguageModel:
     """Answers from handlers; ``delay_s`` makes it slow (budget tests).
 
-    ``chooser(prompt, options)`` returns the option to favour (or None for the last one);
+    ``chooser(prompt, options)`` returns the option to favour, or None for no preference;
     ``completer(prompt, schema)`` returns the JSON text.
     """
 
@@ -78,8 +78,8 @@ class FakeLanguageModel:
                      deadline: float) -> list[float]:
         self.prompts.append(prompt)
         await self._wait(deadline)
-        favoured = self._chooser(prompt, options) or options[-1]
-        return [0.0 if option == favoured else -10.0 for option in options]
+        favoured = self._chooser(prompt, options)
+        return [0.0 if favoured in (None, option) else -10.0 for option in options]
 
     async def complete(self, prompt: str, *, schema: Mapping[str, Any], max_tokens: int,
                        deadline: float) -> str:

@@ -43,6 +43,12 @@ class _Stopped(Exception):
     """The deadline passed or the caller went away."""
 
 
+class _Incomplete(LanguageModelError):
+    def __init__(self, max_tokens: int) -> None:
+        super().__init__("slm-incomplete", f"the answer did not fit in {max_tokens} tokens; "
+                         "it was treated as no answer")
+
+
 @dataclass
 class _Node:
     children: dict[int, _Node] = field(default_factory=dict)
@@ -139,6 +145,8 @@ class LlamaCppModel:
         except asyncio.CancelledError:
             stop.set()
             raise
+        except LanguageModelError:
+            raise
         except Exception as err:
             # Whatever the library raises, the request becomes "no tool"; the loop goes on.
             raise LanguageModelError("slm-failed", f"the language model failed: {err!r}") \
@@ -206,7 +214,10 @@ class LlamaCppModel:
             stopping_criteria=StoppingCriteriaList([past_deadline]))
         if stop.is_set() or time.monotonic() > deadline:
             raise _Stopped
-        text: str = result["choices"][0]["text"]
+        choice = result["choices"][0]
+        if choice["finish_reason"] == "length":
+            raise _Incomplete(max_tokens)
+        text: str = choice["text"]
         return text
 
     def _grammar(self, schema: Mapping[str, Any]) -> Any:

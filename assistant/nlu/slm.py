@@ -41,7 +41,8 @@ from assistant.nlu.slots import find_value
 from assistant.nlu.templates import TemplateSentence
 from assistant.skill_api import Safety, SlotKind
 
-__all__ = ["STOP_WORDS", "Demo", "Demonstrations", "ModelProposal", "ModelTier", "prompt_prefix"]
+__all__ = ["CONTENT_FREE", "STOP_WORDS", "Demo", "Demonstrations", "ModelProposal", "ModelTier",
+           "prompt_prefix"]
 
 STOP_WORDS = frozenset({"stop", "halt", "emergency", "abort", "kill", "freeze", "shut"})
 """Words that may mean "stop now": such an utterance is never sent to the model."""

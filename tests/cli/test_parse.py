@@ -63,3 +63,11 @@ def test_any_bytes_give_one_json_line_each(
     results = [json.loads(line) for line in out.getvalue().splitlines()]
     assert written == len(results) == len(lines)
     assert all(set(r) >= {"text", "tool", "arguments", "route", "ms"} for r in results)
+
+
+def test_unicode_line_separators_stay_inside_their_json_line(understanding: Understanding) -> None:
+    out = io.StringIO()
+    source = io.BytesIO("a\u0085b\u2028c\u2029d\n".encode())
+    asyncio.run(parse_lines(understanding, source, out))
+    [result] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert result["text"] == "a\u0085b\u2028c\u2029d"
