@@ -273,3 +273,26 @@ async def test_a_guess_at_a_pause_that_is_not_understood_gets_a_full_transcripti
     assert calls == [True, False]
     assert [e.to_json()["text"] for e in events if e.TYPE.value == "transcript"] == \
         ["stop the lathe"]
+
+
+async def test_a_model_that_is_not_used_is_said_once_and_the_turn_still_works(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    marks = script(("wake", 0), ("silence", 3), ("say", 2), ("silence", 10))
+    events: list[Event] = []
+    engines = Engines(
+        wake=FakeWakeWord(lambda chunk: chunk.audio[0] == WAKE),
+        vad=FakeVoiceActivity(lambda chunk: 1.0 if chunk.audio[0] >= 2 else 0.0),
+        stt=FakeSpeechToText(lambda _audio: "lock the doors"),
+        tts=FakeTextToSpeech(lambda text: bytes(32 * 10 * len(text))),
+        language_model_problem="language model smollm2-135m not used: it is missing.",
+    )
+    session = build_voice_pipeline(source=ScriptSource(marks), sink=WavFileSink(None),
+                                   emit=events.append, audit_path=tmp_path / "audit.jsonl",
+                                   engines=engines, classifier=classifier)
+    await _run(session)
+    errors = [e.to_json() for e in events if e.TYPE.value == "error"]
+    assert [e["code"] for e in errors] == ["slm-unavailable"]
+    assert "not used" in errors[0]["message"]
+    assert _kinds(events)[1:] == ["wake", "speech_end", "transcript", "intent", "action",
+                                  "reply"]

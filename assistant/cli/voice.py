@@ -90,6 +90,8 @@ DEMO_SCRIPT: tuple[tuple[str, float], ...] = (
     ("Hey Jarvis.", 0.4),
     ("Open the driver window halfway.", 4.0),
     ("Hey Jarvis.", 0.4),
+    ("I need somewhere to charge the car.", 4.0),
+    ("Hey Jarvis.", 0.4),
     ("Start press one.", 3.5),
     ("Yes.", 4.0),
     ("Hey Jarvis.", 0.4),
