@@ -35,6 +35,9 @@ __all__ = ["LlamaCppModel"]
 
 _CHUNK = 32
 """Tokens evaluated between deadline checks (a few tens of milliseconds)."""
+_ROOM = 512
+"""Tokens kept free after the prefix: demonstrations, the request and the answer."""
+_MAX_CONTEXT = 8192
 _ROOT_RULE = re.compile(r"^root ::=", re.MULTILINE)
 T = TypeVar("T")
 
@@ -83,9 +86,10 @@ class LlamaCppModel:
 
     @classmethod
     def open(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
-             context: int = 2048) -> LlamaCppModel:
+             context: int = 1024) -> LlamaCppModel:
         """Load ``path`` (already checksum-verified), evaluate ``prefix`` into the cache and
-        warm up; blocking, for start-up."""
+        warm up; blocking, for start-up. ``context`` grows if the prefix (the tool list)
+        leaves less than :data:`_ROOM` tokens for the per-call prompt."""
         try:
             from llama_cpp import Llama
         except ImportError as err:
@@ -99,10 +103,15 @@ class LlamaCppModel:
             raise LanguageModelError("slm-load-failed", f"cannot load {path}: {err}; "
                                      "is it a GGUF model?") from err
         tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=True)
-        if len(tokens) > context // 2:
+        if len(tokens) + _ROOM > context:
             llama.close()
-            raise LanguageModelError("slm-prefix-too-long", f"the prompt prefix has "
-                                     f"{len(tokens)} tokens; the context holds {context}")
+            if len(tokens) + _ROOM > _MAX_CONTEXT:
+                raise LanguageModelError(
+                    "slm-prefix-too-long", f"the prompt prefix (the tool list) has "
+                    f"{len(tokens)} tokens; at most {_MAX_CONTEXT - _ROOM} fit; "
+                    "enable fewer skills")
+            return cls.open(path, prefix, name=name, threads=threads,
+                            context=-(-(len(tokens) + _ROOM) // 256) * 256)
         worker = ThreadPoolExecutor(1, thread_name_prefix=f"slm-{name}")
         model = cls(llama, tokens, name, worker)
         # Warm up: the first calls allocate compute buffers.
@@ -112,7 +121,7 @@ class LlamaCppModel:
 
     @classmethod
     async def load(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
-                   context: int = 2048) -> LlamaCppModel:
+                   context: int = 1024) -> LlamaCppModel:
         """:meth:`open` on a worker thread."""
         return await asyncio.to_thread(cls.open, path, prefix, name=name, threads=threads,
                                        context=context)
