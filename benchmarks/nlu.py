@@ -33,7 +33,7 @@ from typing import Any
 
 from assistant.llm.setup import LanguageModelSettings, open_language_model
 from assistant.nlu.slm import prompt_prefix
-from assistant.nlu.understand import Decision, Understanding
+from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.skills import discover_skills, load_skills
 
 HERE = Path(__file__).parent
@@ -106,7 +106,7 @@ async def evaluate(name: str, cases: list[Case], understanding: Understanding
     times: list[float] = []
     model_times: list[float] = []
     failures = []
-    ood_calls = ood_actionable = 0
+    ood_calls = ood_actionable = ood_model = 0
     routes: Counter[str] = Counter()
     for case in cases:
         decision = await understanding.understand(case.text)
@@ -120,6 +120,7 @@ async def evaluate(name: str, cases: list[Case], understanding: Understanding
         if case.tool is None and decision.tool is not None:
             ood_calls += 1
             ood_actionable += decision.error is None
+            ood_model += decision.route == Route.SLM
         if not ok:
             failures.append({"text": case.text, "expected": case.tool,
                              "expected_arguments": case.arguments, **decision.to_json()})
@@ -133,6 +134,7 @@ async def evaluate(name: str, cases: list[Case], understanding: Understanding
         "accuracy": sum(sum(v) for v in per_tool.values()) / len(cases),
         "ood_calls": ood_calls,
         "ood_actionable_calls": ood_actionable,
+        "ood_model_calls": ood_model,
         "median_ms": statistics.median(times),
         "p95_ms": percentile(times, 0.95),
         "max_ms": max(times),
@@ -231,6 +233,7 @@ def summarize(run: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str,
         "held_out": (sum(r["correct"] for r in held), sum(r["utterances"] for r in held)),
         "ood_calls": sum(r["ood_calls"] for r in run["results"]),
         "ood_actionable": sum(r["ood_actionable_calls"] for r in run["results"]),
+        "ood_model": sum(r["ood_model_calls"] for r in run["results"]),
         "model_calls": len(model_times),
         "model_p50": statistics.median(model_times) if model_times else None,
         "model_p95": percentile(model_times, 0.95) if model_times else None,
@@ -254,7 +257,7 @@ def render_summary(summaries: list[dict[str, Any]]) -> str:
         return "-" if value is None else f"{value:.0f}"
 
     lines = ["| configuration | held-out accuracy | paraphrase misses fixed (new errors) | "
-             "slm route correct / decided | out-of-domain calls (actionable) | "
+             "slm route correct / decided | out-of-domain calls (by the model) | "
              "model calls | model p50 / p95 ms | peak RSS MB | model load s |",
              "|---|---|---|---|---|---|---|---|---|"]
     for s in summaries:
@@ -263,7 +266,7 @@ def render_summary(summaries: list[dict[str, Any]]) -> str:
             f"{s['misses'][0]} of {s['misses'][1]} ({s['misses'][2]})"
         lines.append(f"| {s['config']} | {right}/{total} = {right / total:.1%} | {misses} | "
                      f"{s['slm_route'][0]} / {s['slm_route'][1]} | {s['ood_calls']} "
-                     f"({s['ood_actionable']}) | {s['model_calls']} | {ms(s['model_p50'])} / "
+                     f"({s['ood_model']}) | {s['model_calls']} | {ms(s['model_p50'])} / "
                      f"{ms(s['model_p95'])} | {s['rss_mb']:.0f} | {s['load_s']:.1f} |")
     return "\n".join(lines) + "\n"
 
@@ -293,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(_in_child(config, names, args))
     baseline = next((r for r in runs if r["config"] == "none"), None)
     summaries = [summarize(run, baseline if run is not baseline else None) for run in runs]
-    command = "python benchmarks/nlu.py" + ("" if argv is None else " " + " ".join(argv))
+    command = " ".join(["python benchmarks/nlu.py", *(sys.argv[1:] if argv is None else argv)])
     first = runs[0]
     report = [
         "# Understanding benchmark", "",

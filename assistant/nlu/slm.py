@@ -42,7 +42,7 @@ from assistant.nlu.templates import TemplateSentence
 from assistant.skill_api import Safety, SlotKind
 
 __all__ = ["CONTENT_FREE", "STOP_WORDS", "Demo", "Demonstrations", "ModelProposal", "ModelTier",
-           "prompt_prefix"]
+           "TierSettings", "prompt_prefix"]
 
 STOP_WORDS = frozenset({"stop", "halt", "emergency", "abort", "kill", "freeze", "shut"})
 """Words that may mean "stop now": such an utterance is never sent to the model."""
@@ -135,8 +135,9 @@ class ModelProposal:
     margin: float
 
 
-class ModelTier:
-    """The gate, the prompt, the two decoding phases and the grounding of values.
+@dataclass(frozen=True)
+class TierSettings:
+    """When the model is asked and when its answer stands.
 
     The gate: the classifier's best tool scores at least ``floor`` and beats its "no tool"
     class by ``lead``; candidates are the tools within ``spread`` of the best, at most
@@ -144,33 +145,28 @@ class ModelTier:
     calibration) the model must prefer its tool to "none". ``lead`` = 1.0 was chosen for
     safety: at 0.25 (the middle of what the tuning set allowed) the model turned statements
     such as "navigation apps drain the battery" into calls on held-out sets; at 1.0 it made
-    no wrong call on any set (see benchmarks/reports/nlu.md).
+    no wrong call on any set (see benchmarks/reports/nlu.md). ``budget_s``: longest a
+    decision may take; past it the answer is no tool.
     """
 
-    def __init__(
-        self,
-        model: LanguageModel,
-        catalog: Catalog,
-        classifier: IntentClassifier,
-        demonstrations: Demonstrations,
-        *,
-        budget_s: float = 1.0,
-        margin: float = 1.0,
-        floor: float = -0.7,
-        lead: float = 1.0,
-        spread: float = 0.8,
-        candidates: int = 4,
-    ) -> None:
+    budget_s: float = 1.0
+    margin: float = 1.0
+    floor: float = -0.7
+    lead: float = 1.0
+    spread: float = 0.8
+    candidates: int = 4
+
+
+class ModelTier:
+    """The gate, the prompt, the two decoding phases and the grounding of values."""
+
+    def __init__(self, model: LanguageModel, catalog: Catalog, classifier: IntentClassifier,
+                 demonstrations: Demonstrations, settings: TierSettings | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.classifier = classifier
         self.demonstrations = demonstrations
-        self.budget_s = budget_s
-        self.margin = margin
-        self.floor = floor
-        self.lead = lead
-        self.spread = spread
-        self.candidates = candidates
+        self.settings = settings or TierSettings()
         self.last_call_ms: float | None = None
         """How long the model took on the last utterance it was asked about (None: the
         last utterance was not sent to it)."""
@@ -183,13 +179,14 @@ class ModelTier:
         ranked, no_tool = self.classifier.ranked(utterance.digits)
         if not ranked:
             return []
+        gate = self.settings
         best_tool, best = ranked[0]
-        if best < self.floor or best - no_tool < self.lead:
+        if best < gate.floor or best - no_tool < gate.lead:
             return []
         if self.catalog.tool(best_tool).safety == Safety.IMMEDIATE:
             return []
-        return [tool for tool, score in ranked[: self.candidates]
-                if score >= max(self.floor, best - self.spread)
+        return [tool for tool, score in ranked[: gate.candidates]
+                if score >= max(gate.floor, best - gate.spread)
                 and self.catalog.tool(tool).safety != Safety.IMMEDIATE]
 
     async def propose(self, utterance: Normalized) -> ModelProposal | None:
@@ -201,7 +198,8 @@ class ModelTier:
             return None
         started = time.monotonic()
         try:
-            return await self._propose(utterance, candidates, started + self.budget_s)
+            return await self._propose(utterance, candidates,
+                                       started + self.settings.budget_s)
         finally:
             self.last_call_ms = (time.monotonic() - started) * 1000.0
 
@@ -222,7 +220,7 @@ class ModelTier:
             margin = scores[best] - scores[-1]
             # The model must prefer a tool to "none" by the margin, and its tool must be the
             # one the classifier ranks first: two weak opinions that agree.
-            if best != 0 or margin < self.margin:
+            if best != 0 or margin < self.settings.margin:
                 return None
             tool = candidates[best]
             proposed = await self._arguments(prompt, tool, utterance, deadline)

@@ -25,7 +25,7 @@ from assistant.nlu.classifier import IntentClassifier, default_negatives
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
-from assistant.nlu.slm import Demonstrations, ModelTier
+from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
 from assistant.nlu.slots import find_value
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
@@ -107,11 +107,11 @@ class Understanding:
         self.model_tier: ModelTier | None = None
 
     def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
-        """Make ``model`` the last tier (``settings``: see :class:`ModelTier`)."""
+        """Make ``model`` the last tier (``settings``: see :class:`TierSettings`)."""
         demonstrations = Demonstrations.build(self._sentences, self.catalog, self.matcher,
                                               default_negatives())
         self.model_tier = ModelTier(model, self.catalog, self.classifier, demonstrations,
-                                    **settings)
+                                    TierSettings(**settings))
         return self.model_tier
 
     @cached_property

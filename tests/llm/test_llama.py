@@ -5,6 +5,7 @@ call past its budget is no tool while the next one is served."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -130,14 +131,15 @@ async def test_a_call_past_its_budget_is_no_tool_and_the_next_is_served(
     with pytest.raises(ModelTimeout):
         await model.choose('"pop the locks" ->', [" unlock_doors", " none"],
                            deadline=time.monotonic() + 0.001)
-    tier.budget_s = 0.02
+    settings = tier.settings
+    tier.settings = dataclasses.replace(settings, budget_s=0.02)
     try:
         started = time.monotonic()
         decision = await asyncio.wait_for(understanding.understand("pop the locks"), AWAIT_LIMIT)
         assert decision.tool is None and decision.route == Route.NONE
         assert time.monotonic() - started < 0.5
     finally:
-        tier.budget_s = 1.0
+        tier.settings = settings
     decision = await asyncio.wait_for(understanding.understand("pop the locks"), AWAIT_LIMIT)
     assert (decision.tool, decision.route) == ("unlock_doors", Route.SLM)
 
