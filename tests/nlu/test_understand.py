@@ -197,3 +197,12 @@ def test_no_word_salad_crashes_understanding(
 def test_a_command_heard_at_a_pause_is_finished_only_if_it_cannot_go_on(
         understanding: Understanding, text: str, finished: bool) -> None:
     assert understanding.finished(text) is finished
+
+
+@pytest.mark.parametrize(("text", "machine"), [("any problems with the mixer", "mixer"),
+                                               ("any problems with press two", "press_2")])
+def test_an_example_phrasing_takes_the_machine_that_was_said(
+    understanding: Understanding, text: str, machine: str
+) -> None:
+    decision = understanding.decide(text)
+    assert (decision.tool, decision.arguments) == ("get_machine_status", {"machine": machine})
