@@ -14,8 +14,7 @@ from typing import TextIO
 from assistant.app import build_assistant
 from assistant.cli.output import event_printer
 from assistant.events import ErrorEvent
-from assistant.llm.setup import LanguageModelSettings, try_language_model, unavailable_notice
-from assistant.nlu.slm import prompt_prefix
+from assistant.llm.setup import LanguageModelSettings, attach_language_model
 
 __all__ = ["run_chat"]
 
@@ -40,14 +39,10 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
 
     emit = event_printer(out, as_json=as_json)
     assistant = build_assistant(emit, **options)  # type: ignore[arg-type]
-    settings = language_model or LanguageModelSettings()
-    model, problem = await asyncio.to_thread(
-        try_language_model, settings, prompt_prefix(assistant.understanding.catalog))
-    if model is not None:
-        assistant.understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
-    elif problem is not None:
-        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable",
-                        message=unavailable_notice(settings, problem)))
+    model, notice = await asyncio.to_thread(attach_language_model, assistant.understanding,
+                                            language_model or LanguageModelSettings())
+    if notice:
+        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=notice))
     dialogue = assistant.dialogue
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()

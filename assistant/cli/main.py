@@ -114,16 +114,12 @@ def _parse(args: argparse.Namespace) -> int:
         return 0
     from assistant.app import build_understanding
     from assistant.cli.parse import parse_lines
-    from assistant.llm.setup import try_language_model, unavailable_notice
-    from assistant.nlu.slm import prompt_prefix
+    from assistant.llm.setup import attach_language_model
 
     _, understanding = build_understanding(args.skills)
-    settings = _model_settings(args)
-    model, problem = try_language_model(settings, prompt_prefix(understanding.catalog))
-    if model is not None:
-        understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
-    elif problem is not None:
-        print(f"assistant: {unavailable_notice(settings, problem)}", file=sys.stderr)
+    model, notice = attach_language_model(understanding, _model_settings(args))
+    if notice:
+        print(f"assistant: {notice}", file=sys.stderr)
 
     async def parse_all() -> None:
         try:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, ModelError
 from assistant.llm.base import LanguageModel
 from assistant.models import ModelManifest, user_model
 
+if TYPE_CHECKING:
+    from assistant.nlu.understand import Understanding
+
 __all__ = [
     "DEFAULT_LANGUAGE_MODEL",
     "NO_LANGUAGE_MODEL",
     "LanguageModelSettings",
+    "attach_language_model",
     "model_file",
     "open_language_model",
     "try_language_model",
@@ -92,6 +97,18 @@ def try_language_model(settings: LanguageModelSettings,
         return open_language_model(settings, prefix), None
     except AssistantError as err:
         return None, err
+
+
+def attach_language_model(understanding: Understanding,
+                          settings: LanguageModelSettings) -> tuple[LanguageModel | None, str]:
+    """Load the configured model as ``understanding``'s last tier; else the notice to say
+    once at start-up (empty when no model was asked for)."""
+    from assistant.nlu.slm import prompt_prefix
+
+    model, problem = try_language_model(settings, prompt_prefix(understanding.catalog))
+    if model is not None:
+        understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
+    return model, "" if problem is None else unavailable_notice(settings, problem)
 
 
 def unavailable_notice(settings: LanguageModelSettings, error: AssistantError) -> str:
