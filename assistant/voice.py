@@ -9,14 +9,14 @@ from typing import Any, Literal
 
 from assistant.app import Assistant, build_assistant
 from assistant.audio import AudioSink, AudioSource
-from assistant.errors import AssistantError
 from assistant.events import ErrorEvent, EventSink
 from assistant.llm.base import LanguageModel
-from assistant.llm.setup import LanguageModelSettings, try_language_model, unavailable_notice
+from assistant.llm.setup import LanguageModelSettings, try_language_model
 from assistant.models import ModelManifest
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.expand import canonical_sentence
 from assistant.nlu.slm import prompt_prefix
+from assistant.nlu.understand import Understanding
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.stt import SpeechToText
 from assistant.tts import TextToSpeech
@@ -106,6 +106,13 @@ class Engines:
     language_model_settings: LanguageModelSettings = field(
         default_factory=LanguageModelSettings)
 
+    def attach_model_to(self, understanding: Understanding) -> None:
+        """Make the language model (loaded once for all sessions) ``understanding``'s last
+        tier."""
+        if self.language_model is not None:
+            understanding.attach_model(
+                self.language_model, budget_s=self.language_model_settings.budget_ms / 1000.0)
+
     async def aclose(self) -> None:
         for engine in (self.wake, self.stt, self.tts, self.vad, self.language_model):
             if engine is not None:
@@ -183,23 +190,10 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
     from assistant.tts.piper import PiperTextToSpeech
 
     tts = PiperTextToSpeech(settings.tts_voice, manifest=manifest)
-    model, problem = try_language_model(settings.language_model,
-                                        prompt_prefix(assistant.understanding.catalog))
+    model, notice = try_language_model(settings.language_model,
+                                       prompt_prefix(assistant.understanding.catalog))
     return Engines(wake=wake, stt=stt, tts=tts, vad=MicroVadActivity(), language_model=model,
-                   language_model_problem=_notice(settings.language_model, problem),
-                   language_model_settings=settings.language_model)
-
-
-def _notice(settings: LanguageModelSettings, problem: AssistantError | None) -> str:
-    return "" if problem is None else unavailable_notice(settings, problem)
-
-
-def attach_language_model(assistant: Assistant, engines: Engines) -> None:
-    """Make the engines' language model the assistant's last tier."""
-    if engines.language_model is not None:
-        assistant.understanding.attach_model(
-            engines.language_model,
-            budget_s=engines.language_model_settings.budget_ms / 1000.0)
+                   language_model_problem=notice, language_model_settings=settings.language_model)
 
 
 @dataclass
@@ -244,7 +238,7 @@ def build_voice_pipeline(
         classifier=classifier,
     )
     engines = engines or build_engines(settings, assistant)
-    attach_language_model(assistant, engines)
+    engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:
         emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=engines.language_model_problem))
     pipeline = VoicePipeline(

@@ -57,11 +57,11 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
 async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings) -> None:
     """Transcribe each WAV path and decide it, one JSON object per line; nothing runs."""
     from assistant.app import build_assistant
-    from assistant.voice import attach_language_model, build_engines
+    from assistant.voice import build_engines
 
     assistant = build_assistant(lambda _event: None)
     engines = build_engines(settings, assistant)
-    attach_language_model(assistant, engines)
+    engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:
         print(f"assistant: {engines.language_model_problem}", file=sys.stderr)
     try:

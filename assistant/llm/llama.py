@@ -74,7 +74,7 @@ def _log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 
 
 class LlamaCppModel:
-    """A GGUF model behind a fixed prefix; create it with :meth:`load`."""
+    """A GGUF model behind a fixed prefix; create it with :meth:`open`."""
 
     def __init__(self, llama: Any, prefix_tokens: list[int], name: str,
                  worker: ThreadPoolExecutor) -> None:
@@ -118,13 +118,6 @@ class LlamaCppModel:
         model._choose('"hello" ->', [" none", " hello"], threading.Event(),
                       time.monotonic() + 60.0)
         return model
-
-    @classmethod
-    async def load(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
-                   context: int = 1024) -> LlamaCppModel:
-        """:meth:`open` on a worker thread."""
-        return await asyncio.to_thread(cls.open, path, prefix, name=name, threads=threads,
-                                       context=context)
 
     async def choose(self, prompt: str, options: Sequence[str], *,
                      deadline: float) -> list[float]:

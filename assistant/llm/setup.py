@@ -28,7 +28,6 @@ __all__ = [
     "model_file",
     "open_language_model",
     "try_language_model",
-    "unavailable_notice",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -89,14 +88,16 @@ def open_language_model(settings: LanguageModelSettings, prefix: str) -> Languag
 
 
 def try_language_model(settings: LanguageModelSettings,
-                       prefix: str) -> tuple[LanguageModel | None, AssistantError | None]:
-    """The model, or None and why not (to be said once at start-up)."""
+                       prefix: str) -> tuple[LanguageModel | None, str]:
+    """The model, or None and the notice to say once at start-up (empty when no model
+    was asked for)."""
     if not settings.enabled:
-        return None, None
+        return None, ""
     try:
-        return open_language_model(settings, prefix), None
+        return open_language_model(settings, prefix), ""
     except AssistantError as err:
-        return None, err
+        return None, (f"language model {settings.label} not used: {err.message}. "
+                      "Understanding runs on the templates and the classifier only.")
 
 
 def attach_language_model(understanding: Understanding,
@@ -105,13 +106,7 @@ def attach_language_model(understanding: Understanding,
     once at start-up (empty when no model was asked for)."""
     from assistant.nlu.slm import prompt_prefix
 
-    model, problem = try_language_model(settings, prompt_prefix(understanding.catalog))
+    model, notice = try_language_model(settings, prompt_prefix(understanding.catalog))
     if model is not None:
         understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
-    return model, "" if problem is None else unavailable_notice(settings, problem)
-
-
-def unavailable_notice(settings: LanguageModelSettings, error: AssistantError) -> str:
-    """What the assistant says once when its model cannot be used."""
-    return (f"language model {settings.label} not used: {error.message}. Understanding runs "
-            "on the templates and the classifier only.")
+    return model, notice

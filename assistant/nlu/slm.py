@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,7 +47,6 @@ STOP_WORDS = frozenset({"stop", "halt", "emergency", "abort", "kill", "freeze", 
 """Words that may mean "stop now": such an utterance is never sent to the model."""
 NONE = "none"
 CONTENT_FREE = "n/a"
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _SAMPLES_PER_SENTENCE = 3
 
 
@@ -207,7 +205,8 @@ class ModelTier:
                        deadline: float) -> ModelProposal | None:
         demos = "".join(d.line() for d in self.demonstrations.nearest(
             utterance.spoken, [*candidates, None]))
-        prompt = f'{demos}"{_quoted(utterance.spoken)}" ->'
+        # Normalized text holds only words and numbers: nothing in it can close the quote.
+        prompt = f'{demos}"{utterance.spoken}" ->'
         options = [f" {t}" for t in [*candidates, NONE]]
         try:
             scores = await self.model.choose(prompt, options, deadline=deadline)
@@ -261,19 +260,16 @@ class ModelTier:
             if found is not None:
                 taken.append((found.start, found.end))
                 arguments[name] = _signed(found.value, value)
-            elif value is not None and self._is_grounded(tool, spec, value, utterance):
+            elif spec.kind == SlotKind.TEXT and value is not None \
+                    and _quotes(str(value), utterance):
                 arguments[name] = value
         return arguments
 
-    def _is_grounded(self, tool: str, spec: ArgSpec, value: Any, utterance: Normalized) -> bool:
-        if spec.kind == SlotKind.TEXT:
-            said = normalize(str(value)).spoken
-            return bool(said) and f" {said} " in f" {utterance.spoken} "
-        if spec.kind == SlotKind.NUMBER and isinstance(value, int | float):
-            # Only a number that was said (its sign may come from the model: "down by 2").
-            heard = {float(n) for n in _NUMBER.findall(utterance.digits)}
-            return abs(float(value)) in heard
-        return False
+
+def _quotes(text: str, utterance: Normalized) -> bool:
+    """Free text stands only as words the utterance contains, in order."""
+    said = normalize(text).spoken
+    return bool(said) and f" {said} " in f" {utterance.spoken} "
 
 
 def _model_may_answer(spec: ArgSpec, utterance: Normalized) -> bool:
@@ -290,10 +286,6 @@ def _signed(found: Any, proposed: Any) -> Any:
             and proposed == -found:
         return proposed
     return found
-
-
-def _quoted(text: str) -> str:
-    return text.replace('"', "'")
 
 
 def _schema(full: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
