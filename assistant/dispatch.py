@@ -146,8 +146,16 @@ class Dispatcher:
         return Outcome(OutcomeKind.REFUSED, reason, tool_name or "")
 
     async def _interlocked(self, tool: Tool, model: BaseModel) -> str | None:
+        """The reason a condition forbids the call; a condition that cannot be checked (the
+        controlled system does not answer) forbids it too."""
         for interlock in tool.interlocks:
-            reason = await interlock.check(model)
+            try:
+                reason = await interlock.check(model)
+            except Exception as err:  # a back end that cannot be asked is not a yes
+                _LOGGER.warning("interlock of %s could not be checked: %s", tool.name, err)
+                self._emit(ErrorEvent(t_ms=self._now_ms(), code=getattr(err, "code",
+                                      "dispatch-interlock-unchecked"), message=str(err)))
+                return f"I couldn't check that it is safe: {err}"
             if reason:
                 return reason
         return None

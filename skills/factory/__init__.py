@@ -14,7 +14,15 @@ __all__ = ["PlantBackend", "PlantConfig", "SimulatedPlant", "load_plant", "skill
 def _create(context: SkillContext) -> SkillRuntime:
     plant_file = context.config.get("plant_file")
     config = load_plant(Path(plant_file) if plant_file else context.config.get("plant"))
-    plant = SimulatedPlant(config)
+    plant: PlantBackend
+    bus = context.config.get("modbus")
+    if bus:
+        from skills.factory.modbus import ModbusPlant
+
+        plant = ModbusPlant(config, str(bus.get("host", "127.0.0.1")), int(bus.get("port", 502)),
+                            timeout_s=float(bus.get("timeout_s", 1.0)))
+    else:
+        plant = SimulatedPlant(config)
     return SkillRuntime(tools=factory_tools(plant, config), lists=config.lists(), backend=plant)
 
 
