@@ -12,7 +12,16 @@ __all__ = ["SimulatedVehicle", "VehicleBackend", "skill"]
 
 
 def _create(context: SkillContext) -> SkillRuntime:
-    car = SimulatedVehicle(speed=float(context.config.get("speed_kmh", 0.0)))
+    bus = context.config.get("can")
+    car: VehicleBackend
+    if bus:
+        from skills.vehicle.can_bus import CanVehicle, open_bus
+
+        car = CanVehicle(open_bus(str(bus.get("interface", "virtual")),
+                                  str(bus.get("channel", "vehicle"))),
+                         timeout_s=float(bus.get("timeout_s", 0.5)))
+    else:
+        car = SimulatedVehicle(speed=float(context.config.get("speed_kmh", 0.0)))
     return SkillRuntime(tools=vehicle_tools(car), backend=car)
 
 
