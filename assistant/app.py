@@ -51,6 +51,16 @@ class Assistant:
     def backend(self, skill: str) -> object:
         return self.skills.runtimes[skill].backend
 
+    async def aclose(self) -> None:
+        """Close the skills' back ends (bus connections), then the audit log."""
+        try:
+            for runtime in self.skills.runtimes.values():
+                close = getattr(runtime.backend, "close", None)
+                if close is not None:
+                    await close()
+        finally:
+            self.audit.close()
+
 
 def build_assistant(
     emit: EventSink,

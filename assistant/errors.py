@@ -12,7 +12,9 @@
     ├── AudioError                 audio: a device or file cannot be opened or read
     ├── WakeWordError              wake: the wake word engine failed
     ├── SpeechToTextError          stt: transcription failed or timed out
-    └── TextToSpeechError          tts: synthesis failed
+    ├── TextToSpeechError          tts: synthesis failed
+    ├── ConfigError                config: the configuration file is unreadable or invalid
+    └── ServiceError               service: notify, watchdog, install
 
 "No match" is never an exception: understanding returns ``None`` or a no-tool decision.
 """
@@ -26,9 +28,11 @@ __all__ = [
     "AudioError",
     "AuditError",
     "BackendError",
+    "ConfigError",
     "DispatchError",
     "LanguageModelError",
     "ModelError",
+    "ServiceError",
     "SkillLoadError",
     "SpeechToTextError",
     "TemplateError",
@@ -101,3 +105,11 @@ class SpeechToTextError(AssistantError):
 
 class TextToSpeechError(AssistantError):
     """Speech synthesis failed."""
+
+
+class ConfigError(AssistantError):
+    """The configuration file is unreadable or invalid."""
+
+
+class ServiceError(AssistantError):
+    """Running as a service: install, notify, watchdog."""

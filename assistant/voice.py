@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from assistant.app import Assistant, build_assistant
 from assistant.audio import AudioSink, AudioSource
+from assistant.dialogue import CONFIRM_SECONDS
 from assistant.events import ErrorEvent, EventSink
 from assistant.llm.base import LanguageModel
 from assistant.llm.setup import LanguageModelSettings, try_language_model
@@ -203,8 +204,10 @@ class VoiceSession:
     engines: Engines
 
     async def aclose(self) -> None:
-        await self.engines.aclose()
-        self.assistant.audit.close()
+        try:
+            await self.engines.aclose()
+        finally:
+            await self.assistant.aclose()
 
 
 def build_voice_pipeline(
@@ -219,6 +222,7 @@ def build_voice_pipeline(
     paced: bool = False,
     engines: Engines | None = None,
     classifier: IntentClassifier | None = None,
+    confirm_seconds: float = CONFIRM_SECONDS,
 ) -> VoiceSession:
     """The text core on the stream clock, the engines, and the pipeline joining them."""
     settings = settings or VoiceSettings()
@@ -236,6 +240,7 @@ def build_voice_pipeline(
         now_ms=clock.ms,
         clock=clock.seconds,
         classifier=classifier,
+        confirm_seconds=confirm_seconds,
     )
     engines = engines or build_engines(settings, assistant)
     engines.attach_model_to(assistant.understanding)

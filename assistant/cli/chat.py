@@ -67,7 +67,7 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
             heard += 1
             await dialogue.hear(line)
     finally:
-        assistant.audit.close()
+        await assistant.aclose()
         if model is not None:
             await model.aclose()
     return heard

@@ -6,13 +6,18 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL, LanguageModelSettings
 from assistant.voice import VoiceSettings
+
+if TYPE_CHECKING:
+    from assistant.config import AssistantConfig
 
 __all__ = ["main"]
 
@@ -20,6 +25,8 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Offline voice assistant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to standard error")
+    parser.add_argument("--config", type=Path, help="configuration file (default: "
+                        "$ASSISTANT_CONFIG, else /etc/assistant/config.toml if it exists)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     parse = commands.add_parser("parse", help="decide each line of standard input; run nothing")
@@ -35,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input-device", help="microphone name (part of it) or index")
     run.add_argument("--output-device", help="speaker name (part of it) or index")
     run.add_argument("--audit-log", type=Path, help="audit log path")
-    run.add_argument("--speed", type=float, default=0.0, help="simulated vehicle speed, km/h")
+    run.add_argument("--speed", type=float, help="simulated vehicle speed, km/h")
     _voice_options(run)
 
     demo = commands.add_parser("demo", help="speak a short session and run it through the "
@@ -50,13 +57,28 @@ def _parser() -> argparse.ArgumentParser:
                       help="play a short scripted session instead of reading standard input")
     chat.add_argument("--audit-log", type=Path, help="audit log path "
                       "(default: $ASSISTANT_AUDIT_LOG or ~/.local/state/assistant/audit.jsonl)")
-    chat.add_argument("--speed", type=float, default=0.0,
+    chat.add_argument("--speed", type=float,
                       help="the simulated vehicle's speed in km/h (default: parked)")
     chat.add_argument("--plant", type=Path, help="plant definition YAML (default: demo plant)")
-    chat.add_argument("--confirm-seconds", type=float, default=8.0,
-                      help="seconds a confirmation waits for yes")
+    chat.add_argument("--confirm-seconds", type=float,
+                      help="seconds a confirmation waits for yes (default 8)")
     chat.add_argument("--skills", nargs="*", help="skills to load (default: all installed)")
     _model_options(chat)
+
+    serve = commands.add_parser("serve", help="the service: microphone, speaker and buses as "
+                                "configured; systemd readiness and watchdog")
+    serve.add_argument("--input", type=Path, help="a WAV file instead of the microphone "
+                       "(ends with the file; for testing the service)")
+
+    config = commands.add_parser("config", help="check or show the configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", type=Path, nargs="?", help="the file (default: as --config)")
+    show = config_commands.add_parser("show", help="print the effective configuration")
+    show.add_argument("--json", action="store_true", help="as JSON instead of TOML")
+
+    commands.add_parser("doctor", help="check audio devices, models, CPU, disk, config and "
+                        "buses, and say what to fix")
 
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
@@ -66,43 +88,76 @@ def _parser() -> argparse.ArgumentParser:
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("language model (last tier of understanding)")
-    group.add_argument("--slm", default=DEFAULT_LANGUAGE_MODEL,
-                       help=f"packaged model (smollm2-135m, gemma3-270m) or none "
+    group.add_argument("--slm", help=f"packaged model (smollm2-135m, gemma3-270m) or none "
                        f"(default {DEFAULT_LANGUAGE_MODEL})")
     group.add_argument("--slm-model", type=Path, help="a GGUF file instead (needs --slm-sha256)")
-    group.add_argument("--slm-sha256", default="", help="the sha256 the GGUF file must have")
-    group.add_argument("--slm-budget-ms", type=float, default=1000.0,
-                       help="longest a model decision may take; past it: no tool")
+    group.add_argument("--slm-sha256", help="the sha256 the GGUF file must have")
+    group.add_argument("--slm-budget-ms", type=float,
+                       help="longest a model decision may take; past it: no tool (default 1000)")
+
+
+def _config(args: argparse.Namespace) -> AssistantConfig:
+    from assistant.config import load_config
+
+    loaded: AssistantConfig = getattr(args, "loaded_config", None) or load_config(args.config)
+    args.loaded_config = loaded
+    return loaded
+
+
+def _given(args: argparse.Namespace, **flags: str) -> dict[str, Any]:
+    """The options given on the command line, under the settings' names."""
+    return {field: getattr(args, flag) for field, flag in flags.items()
+            if getattr(args, flag, None) is not None}
 
 
 def _model_settings(args: argparse.Namespace) -> LanguageModelSettings:
-    return LanguageModelSettings(name=args.slm, path=args.slm_model, sha256=args.slm_sha256,
-                                 budget_ms=args.slm_budget_ms)
+    return replace(_config(args).language_model_settings(),
+                   **_given(args, name="slm", path="slm_model", sha256="slm_sha256",
+                            budget_ms="slm_budget_ms"))
+
+
+def _skill_configs(args: argparse.Namespace, *, buses: bool = True) -> dict[str, Any]:
+    configs = _config(args).skill_configs()
+    if getattr(args, "speed", None) is not None:
+        configs["vehicle"]["speed_kmh"] = args.speed
+    if getattr(args, "plant", None) is not None:
+        configs["factory"] = {**configs["factory"], "plant_file": str(args.plant)}
+        configs["factory"].pop("plant", None)
+    if not buses:
+        configs["vehicle"].pop("can", None)
+        configs["factory"].pop("modbus", None)
+    return configs
+
+
+def _enabled(args: argparse.Namespace) -> list[str] | None:
+    return getattr(args, "skills", None) or _config(args).skills.enabled
 
 
 def _voice_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("voice engines")
-    group.add_argument("--wake-model", default="hey_jarvis",
+    group.add_argument("--wake-model",
                        help="packaged openWakeWord model (hey_jarvis, alexa, hey_mycroft, "
                        "okay_nabu) or a .tflite path")
-    group.add_argument("--wake-threshold", type=float, default=0.5, help="0-1")
-    group.add_argument("--stt", choices=["whisper", "vosk"], default="whisper")
-    group.add_argument("--whisper-model", default="whisper-tiny.en",
+    group.add_argument("--wake-threshold", type=float, help="0-1")
+    group.add_argument("--stt", choices=["whisper", "vosk"])
+    group.add_argument("--whisper-model",
                        help="packaged model name or a CTranslate2 Whisper directory")
-    group.add_argument("--tts-voice", default="piper-en_US-joe-medium",
-                       help="packaged voice name or a Piper .onnx path")
+    group.add_argument("--tts-voice", help="packaged voice name or a Piper .onnx path")
     group.add_argument("--vosk-model", type=Path, help="Vosk model directory (with --stt vosk)")
-    group.add_argument("--vosk-any-words", action="store_true",
+    group.add_argument("--vosk-any-words", action="store_true", default=None,
                        help="do not restrict Vosk to the skills' vocabulary")
     _model_options(parser)
 
 
 def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
-    return VoiceSettings(wake_model=args.wake_model, wake_threshold=args.wake_threshold,
-                         stt_engine=args.stt, whisper_model=args.whisper_model,
-                         vosk_model_dir=args.vosk_model, tts_voice=args.tts_voice,
-                         vosk_restrict_to_skills=not args.vosk_any_words,
-                         language_model=_model_settings(args))
+    """The configuration's engines, with the command line's options on top."""
+    given = _given(args, wake_model="wake_model", wake_threshold="wake_threshold",
+                   stt_engine="stt", whisper_model="whisper_model", vosk_model_dir="vosk_model",
+                   tts_voice="tts_voice")
+    if args.vosk_any_words:
+        given["vosk_restrict_to_skills"] = False
+    return replace(_config(args).voice_settings(), language_model=_model_settings(args),
+                   **given)
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -110,13 +165,15 @@ def _parse(args: argparse.Namespace) -> int:
         from assistant.cli.voice import parse_audio
 
         lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
-        asyncio.run(parse_audio(lines, sys.stdout, settings=_voice_settings(args)))
+        asyncio.run(parse_audio(lines, sys.stdout, settings=_voice_settings(args),
+                                enabled=_enabled(args), configs=_skill_configs(args, buses=False)))
         return 0
     from assistant.app import build_understanding
     from assistant.cli.parse import parse_lines
     from assistant.llm.setup import attach_language_model
 
-    _, understanding = build_understanding(args.skills)
+    # Nothing runs: the skills get their names and lists, not the buses.
+    _, understanding = build_understanding(_enabled(args), _skill_configs(args, buses=False))
     model, notice = attach_language_model(understanding, _model_settings(args))
     if notice:
         print(f"assistant: {notice}", file=sys.stderr)
@@ -135,21 +192,29 @@ def _parse(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from assistant.cli.voice import run_file, run_live
 
-    options = {"audit_path": args.audit_log, "configs": {"vehicle": {"speed_kmh": args.speed}}}
+    config = _config(args)
+    options = {"audit_path": args.audit_log or config.service.audit_log,
+               "enabled": _enabled(args), "confirm_seconds": config.skills.confirm_seconds}
+    settings, configs = _voice_settings(args), _skill_configs(args)
     if args.input is not None:
-        asyncio.run(run_file(args.input, args.output, sys.stdout, as_json=args.json,
-                             settings=_voice_settings(args), **options))
+        asyncio.run(with_buses(configs, lambda resolved: run_file(
+            args.input, args.output, sys.stdout, as_json=args.json, settings=settings,
+            configs=resolved, **options)))
     else:
-        asyncio.run(run_live(sys.stdout, as_json=args.json, settings=_voice_settings(args),
-                             input_device=args.input_device, output_device=args.output_device,
-                             **options))
+        asyncio.run(with_buses(configs, lambda resolved: run_live(
+            sys.stdout, as_json=args.json, settings=settings,
+            input_device=args.input_device or config.audio.input_device or None,
+            output_device=args.output_device or config.audio.output_device or None,
+            configs=resolved, **options)))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from assistant.cli.voice import run_demo
 
-    asyncio.run(run_demo(args.dir, sys.stdout, settings=_voice_settings(args)))
+    settings, configs = _voice_settings(args), _skill_configs(args)
+    asyncio.run(with_buses(configs, lambda resolved: run_demo(
+        args.dir, sys.stdout, settings=settings, configs=resolved)))
     return 0
 
 
@@ -163,14 +228,46 @@ def _chat(args: argparse.Namespace) -> int:
     else:
         # Bytes decoded line by line: one bad line must not end the conversation.
         lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
-    configs: dict[str, dict[str, object]] = {"vehicle": {"speed_kmh": args.speed}}
-    if args.plant:
-        configs["factory"] = {"plant_file": str(args.plant)}
-    asyncio.run(run_chat(lines, sys.stdout, as_json=args.json, echo=args.demo,
-                         language_model=_model_settings(args),
-                         audit_path=args.audit_log, enabled=args.skills, configs=configs,
-                         confirm_seconds=args.confirm_seconds))
+    config = _config(args)
+    confirm_seconds = args.confirm_seconds or config.skills.confirm_seconds
+    model, enabled = _model_settings(args), _enabled(args)
+    asyncio.run(with_buses(_skill_configs(args), lambda resolved: run_chat(
+        lines, sys.stdout, as_json=args.json, echo=args.demo, language_model=model,
+        audit_path=args.audit_log or config.service.audit_log, enabled=enabled,
+        configs=resolved, confirm_seconds=confirm_seconds)))
     return 0
+
+
+async def with_buses(configs: dict[str, Any],
+                     session: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+    """Run ``session`` with the simulators the configuration asks for."""
+    from assistant.simulators import simulated_buses
+
+    async with simulated_buses(configs) as simulators:
+        await session(simulators.configs)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from assistant.cli.serve import serve
+    from assistant.logs import configure_logging
+
+    config = _config(args)
+    configure_logging(journald=config.service.log_format == "journald", verbose=args.verbose)
+    return asyncio.run(serve(config, input_path=args.input))
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    from assistant.cli.config import check_config, show_config
+
+    if args.config_command == "check":
+        return check_config(args.file or args.config, sys.stdout)
+    return show_config(args.config, sys.stdout, as_json=args.json)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from assistant.cli.doctor import run_doctor
+
+    return run_doctor(args.config, sys.stdout)
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -185,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
-                    "models": _models}
+                    "models": _models, "serve": _serve, "config": _config_command,
+                    "doctor": _doctor}
         return handlers[args.command](args)
     except AssistantError as err:
+        logging.getLogger("assistant").debug("failed", exc_info=True)
         print(f"assistant: {err.message} [{err.code}]", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

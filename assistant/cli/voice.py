@@ -54,12 +54,13 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
         await session.aclose()
 
 
-async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings) -> None:
+async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings,
+                      **options: Any) -> None:
     """Transcribe each WAV path and decide it, one JSON object per line; nothing runs."""
     from assistant.app import build_assistant
     from assistant.voice import build_engines
 
-    assistant = build_assistant(lambda _event: None)
+    assistant = build_assistant(lambda _event: None, **options)
     engines = build_engines(settings, assistant)
     engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:
@@ -123,7 +124,8 @@ def synthesize_session(script: Iterable[tuple[str, float]], path: Path) -> float
     return len(session) / 16000
 
 
-async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings) -> None:
+async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings,
+                   configs: dict[str, Any] | None = None) -> None:
     """Speak a session, run it through the pipeline, print the events, keep the replies."""
     spoken = folder / "session.wav"
     replies = folder / "replies.wav"
@@ -145,7 +147,7 @@ async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings) -> Non
     source = WavFileSource(spoken)
     sink = WavFileSink(replies)
     session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
-                                   audit_path=folder / "audit.jsonl")
+                                   audit_path=folder / "audit.jsonl", configs=configs)
     try:
         await session.pipeline.run()
     finally:

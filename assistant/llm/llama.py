@@ -233,3 +233,14 @@ class LlamaCppModel:
             grammar = LlamaGrammar.from_string(f'root ::= " " value\n{rules}', verbose=False)
             self._grammars[key] = grammar
         return grammar
+
+
+def library_cpu_features() -> set[str]:
+    """The instruction sets llama.cpp was built to use ("AVX2", "AVX512", "AMX_INT8", ...):
+    a build that uses one this CPU lacks crashes on the first prompt."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    return {name.strip() for name, _, value in
+            (part.partition("=") for part in info.replace("CPU :", "").split("|"))
+            if value.strip() == "1"}

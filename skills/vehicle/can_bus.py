@@ -185,6 +185,7 @@ class CanVehicle:
                 await self._task
         if self._notifier is not None:
             self._notifier.stop()
+        self.bus.shutdown()
 
     # State, from the latest status frames.
 

@@ -1,0 +1,89 @@
+"""``assistant serve``: the appliance's main job, as systemd runs it.
+
+Configuration from the file, the simulators it asks for, the microphone and speaker, events
+and logs as journal lines on standard output, readiness and the watchdog through the notify
+socket. SIGTERM stops it cleanly (STOPPING=1, buses closed, audit log flushed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+from assistant.audio import AudioSink, AudioSource, NullSink
+from assistant.config import AssistantConfig
+from assistant.logs import event_logger
+from assistant.service import Notifier, SystemdNotifier, Watchdog, watchdog_interval_s
+from assistant.simulators import simulated_buses
+from assistant.voice import build_voice_pipeline
+
+__all__ = ["serve"]
+
+_LOG = logging.getLogger("assistant.service")
+
+
+async def serve(config: AssistantConfig, *, input_path: Path | None = None,
+                notifier: Notifier | None = None) -> int:
+    """Run until SIGTERM (or, with ``input_path``, until the file ends)."""
+    notifier = notifier or SystemdNotifier()
+    notifier.notify("STATUS=starting: loading models and connecting buses")
+    async with simulated_buses(config.skill_configs()) as simulators:
+        for running in simulators.running:
+            _LOG.info("simulator started", extra={"simulator": running})
+        source: AudioSource
+        sink: AudioSink
+        if input_path is not None:
+            from assistant.audio.wavfile import WavFileSource
+
+            source, sink = WavFileSource(input_path), NullSink()
+        else:
+            from assistant.audio.device import MicrophoneSource, SpeakerSink
+
+            source = MicrophoneSource(config.audio.input_device or None)
+            sink = SpeakerSink(config.audio.output_device or None)
+        audit_path = config.audit_path()
+        session = await asyncio.to_thread(
+            build_voice_pipeline, source=source, sink=sink, emit=event_logger(),
+            settings=config.voice_settings(), audit_path=audit_path,
+            enabled=config.skills.enabled, configs=simulators.configs,
+            paced=input_path is None, confirm_seconds=config.skills.confirm_seconds)
+        pipeline = session.pipeline
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            run = asyncio.get_running_loop().create_task(pipeline.run(), name="voice-pipeline")
+            tasks.append(run)
+            interval = watchdog_interval_s()
+            if interval is not None:
+                watchdog = Watchdog(lambda: pipeline.progress, notifier, interval_s=interval,
+                                    stall_s=config.service.watchdog_stall_s)
+                tasks.append(asyncio.get_running_loop().create_task(watchdog.run(),
+                                                                    name="watchdog"))
+            _stop_on_signals(run)
+            _LOG.info("ready", extra={"wake_word": config.wake.model, "audit_log":
+                                      str(audit_path), "watchdog_interval_s": interval})
+            notifier.notify("READY=1")
+            notifier.notify(f"STATUS=listening for {config.wake.model}")
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+        finally:
+            notifier.notify("STOPPING=1")
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await source.aclose()
+            await sink.aclose()
+            await session.aclose()
+            _LOG.info("stopped")
+    return 0
+
+
+def _stop_on_signals(task: asyncio.Task[None]) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, task.cancel)

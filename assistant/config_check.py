@@ -1,0 +1,109 @@
+"""What a well-formed configuration can still get wrong: names of models that do not
+exist, files that are missing, skills that are not installed, a plant that does not parse.
+Nothing here loads a model or opens a device; ``assistant doctor`` does that."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from assistant.config import AssistantConfig, Problem
+from assistant.errors import AssistantError
+from assistant.llm.setup import NO_LANGUAGE_MODEL
+from assistant.models import ModelManifest
+from assistant.skills import ENTRY_POINT_GROUP
+
+__all__ = ["config_problems"]
+
+
+def config_problems(config: AssistantConfig) -> list[Problem]:
+    """Every problem, each with its key and what is allowed."""
+    manifest = ModelManifest.load()
+    problems: list[Problem] = []
+
+    def named_or_file(key: str, value: str, kind: str, suffix: str) -> None:
+        packaged = sorted(e.name for e in manifest.of_kind(kind))
+        if value in packaged:
+            return
+        if value.endswith(suffix) or "/" in value:
+            if not Path(value).exists():
+                problems.append(Problem(key, f"file {value} does not exist"))
+            return
+        problems.append(Problem(key, f"unknown model {value!r}; packaged: "
+                                f"{', '.join(packaged)}, or a path to a {suffix} file"))
+
+    if config.wake.engine == "openwakeword":
+        named_or_file("wake.model", config.wake.model, "wake", ".tflite")
+    elif not config.wake.porcupine_access_key:
+        problems.append(Problem("wake.porcupine_access_key", "the porcupine engine needs a "
+                                "Picovoice AccessKey (validated online); or use "
+                                "engine = \"openwakeword\""))
+    stt = config.speech_to_text
+    if stt.engine == "whisper":
+        named_or_file("speech_to_text.whisper_model", stt.whisper_model, "stt", "/")
+    elif stt.vosk_model_dir is None or not stt.vosk_model_dir.is_dir():
+        problems.append(Problem("speech_to_text.vosk_model_dir", "the vosk engine needs an "
+                                "existing model directory, e.g. vosk-model-small-en-us-0.15 "
+                                "(see models/README.md)"))
+    named_or_file("text_to_speech.voice", config.text_to_speech.voice, "tts", ".onnx")
+    problems += _language_model_problems(config, manifest)
+    problems += _skill_problems(config)
+    return problems
+
+
+def _language_model_problems(config: AssistantConfig, manifest: ModelManifest) -> list[Problem]:
+    model = config.language_model
+    if model.path is not None:
+        if not model.path.is_file():
+            return [Problem("language_model.path", f"file {model.path} does not exist")]
+        if not model.sha256:
+            return [Problem("language_model.sha256", "a GGUF file of your own needs its "
+                            "sha256 (sha256sum FILE)")]
+        return []
+    packaged = sorted(e.name for e in manifest.of_kind("llm"))
+    if model.name not in (*packaged, NO_LANGUAGE_MODEL):
+        return [Problem("language_model.name", f"unknown model {model.name!r}; allowed: "
+                        f"{', '.join(packaged)}, {NO_LANGUAGE_MODEL}, or set path")]
+    return []
+
+
+def _skill_problems(config: AssistantConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    installed = sorted(point.name for point in entry_points(group=ENTRY_POINT_GROUP))
+    for name in config.skills.enabled or ():
+        if name not in installed:
+            problems.append(Problem("skills.enabled", f"skill {name!r} is not installed; "
+                                    f"installed: {', '.join(installed)}"))
+    factory = config.factory
+    if factory.plant_file is not None and factory.machines is not None:
+        problems.append(Problem("factory.plant_file", "give plant_file or machines, not both"))
+    try:
+        from skills.factory.plant import load_plant
+
+        configs = config.skill_configs()["factory"]
+        plant_file = configs.get("plant_file")
+        plant = load_plant(Path(plant_file) if plant_file else configs.get("plant"))
+        for ident, line in plant.lines.items():
+            for machine in line.machines:
+                if machine not in plant.machines:
+                    problems.append(Problem(f"factory.lines.{ident}.machines", f"unknown "
+                                            f"machine {machine!r}; machines: "
+                                            f"{', '.join(plant.machines)}"))
+    except AssistantError as err:
+        problems.append(Problem("factory.plant_file" if factory.plant_file else
+                                "factory.machines", err.message))
+    except ImportError:
+        pass  # the factory skill is not installed; skills.enabled says so if it matters
+    modbus = factory.modbus
+    if factory.backend == "modbus" and modbus.port == 0 and not modbus.simulate_plc:
+        problems.append(Problem("factory.modbus.port", "port 0 (any free port) only works "
+                                "with simulate_plc = true; give the PLC's port (usually 502)"))
+    if config.vehicle.backend == "can":
+        import can
+
+        interfaces = sorted(can.VALID_INTERFACES)
+        if config.vehicle.can.interface not in interfaces:
+            problems.append(Problem("vehicle.can.interface", f"unknown python-can interface "
+                                    f"{config.vehicle.can.interface!r}; allowed: "
+                                    f"{', '.join(interfaces)}"))
+    return problems
