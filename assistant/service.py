@@ -39,6 +39,10 @@ class SystemdNotifier:
         import sdnotify
 
         self._notifier = sdnotify.SystemdNotifier()
+        if self._notifier.socket is not None:
+            # A full notify queue must never block the audio loop: a lost datagram is
+            # better than a frozen assistant (systemd reads promptly; the queue is short).
+            self._notifier.socket.setblocking(False)
 
     def notify(self, state: str) -> None:
         self._notifier.notify(state)

@@ -1,0 +1,117 @@
+"""The configuration file: every problem named with its key and what is allowed, environment
+overrides, the effective configuration shown, and the plant defined in the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from assistant.config import AssistantConfig, config_path, read_config
+from assistant.config_check import config_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "systemd" / "config.toml"
+
+
+def _assistant(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def test_the_installed_example_is_valid() -> None:
+    config, problems = read_config(EXAMPLE)
+    assert config is not None and problems == []
+    assert config_problems(config) == []
+
+
+def test_check_reports_every_problem_with_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[wake]\nthreshold = 1.5\ncolour = "red"\n'
+                    '[speech_to_text]\nengine = "kaldi"\n'
+                    '[factory.modbus]\nport = 70000\n', encoding="utf-8")
+    result = _assistant("config", "check", str(path))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "4 problem(s)" in lines[0]
+    report = "\n".join(lines)
+    assert "wake.threshold: Input should be less than or equal to 0.99 (got 1.5)" in report
+    assert "wake.colour: unknown key; allowed here: engine, model" in report
+    assert "speech_to_text.engine: Input should be 'whisper' or 'vosk'" in report
+    assert "factory.modbus.port: Input should be less than or equal to 65535" in report
+
+
+def test_check_finds_what_the_schema_cannot(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[wake]\nmodel = "hey_computer"\n[language_model]\nname = "gpt"\n'
+                    '[skills]\nenabled = ["core", "weather"]\n'
+                    '[factory]\nplant_file = "/nowhere/plant.yaml"\n'
+                    '[factory.modbus]\nport = 0\nsimulate_plc = false\n'
+                    '[vehicle.can]\ninterface = "carrier-pigeon"\n', encoding="utf-8")
+    config, problems = read_config(path)
+    assert config is not None and problems == []
+    found = {p.key: p.message for p in config_problems(config)}
+    assert "hey_jarvis" in found["wake.model"]
+    assert "smollm2-135m" in found["language_model.name"]
+    assert "'weather' is not installed" in found["skills.enabled"]
+    assert "/nowhere/plant.yaml" in found["factory.plant_file"]
+    assert "502" in found["factory.modbus.port"]
+    assert "socketcan" in found["vehicle.can.interface"]
+
+
+def test_a_broken_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[wake]\nthreshold = \n", encoding="utf-8")
+    result = _assistant("config", "check", str(path))
+    assert result.returncode == 1 and "not valid TOML" in result.stdout
+    assert "line 2" in result.stdout
+    served = _assistant("--config", str(path), "parse", stdin="lock the doors\n")
+    assert served.returncode == 2 and "assistant config check" in served.stderr
+
+
+def test_environment_overrides_the_file_and_show_prints_the_result(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[wake]\nthreshold = 0.6\nmodel = "alexa"\n', encoding="utf-8")
+    result = _assistant("config", "show", ASSISTANT_CONFIG=str(path),
+                        ASSISTANT_WAKE__THRESHOLD="0.8")
+    assert result.returncode == 0, result.stderr
+    shown = tomllib.loads(result.stdout)
+    assert shown["wake"] == {**shown["wake"], "model": "alexa", "threshold": 0.8}
+    # What show prints is itself a valid configuration with the same effect.
+    again = tmp_path / "shown.toml"
+    again.write_text(result.stdout, encoding="utf-8")
+    config, problems = read_config(again)
+    assert problems == [] and config is not None
+    assert config.model_dump() == AssistantConfig.model_validate(shown).model_dump()
+    as_json = json.loads(_assistant("--config", str(path), "config", "show", "--json").stdout)
+    assert as_json["wake"]["threshold"] == 0.6
+
+
+def test_the_flag_beats_the_environment_and_the_default_is_optional(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flag, env = tmp_path / "a.toml", tmp_path / "b.toml"
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(env))
+    assert config_path(flag) == flag
+    assert config_path(None) == env
+    monkeypatch.delenv("ASSISTANT_CONFIG")
+    assert config_path(None) in {None, Path("/etc/assistant/config.toml")}
+
+
+def test_a_plant_defined_in_the_file_is_the_one_understood(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[factory.machines.grinder]\nnames = ["grinder", "big grinder"]\n'
+                    '[factory.machines.saw]\nnames = ["saw"]\n'
+                    '[factory.lines.line_a]\nnames = ["line a"]\nmachines = ["grinder"]\n',
+                    encoding="utf-8")
+    result = _assistant("--config", str(path), "parse", "--slm", "none",
+                        stdin="start the big grinder\nstart press one\n")
+    assert result.returncode == 0, result.stderr
+    grinder, press = (json.loads(line) for line in result.stdout.splitlines())
+    assert grinder["tool"] == "start_machine" and grinder["arguments"] == {"machine": "grinder"}
+    assert press["tool"] != "start_machine" or "error" in press
