@@ -55,6 +55,9 @@ def run_doctor(explicit: Path | None, out: TextIO) -> int:
             findings += check(config)
         except AssistantError as err:
             findings.append(Finding(False, check.__name__.strip("_"), err.message))
+        except Exception as err:  # a check that breaks is a finding, not the end of doctor
+            findings.append(Finding(False, check.__name__.strip("_"),
+                                    f"the check failed: {type(err).__name__}: {err}"))
     for finding in findings:
         mark = "ok  " if finding.ok else "FAIL"
         out.write(f"{mark} {finding.area:8} {finding.detail}\n")

@@ -214,7 +214,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings, configs = _voice_settings(args), _skill_configs(args)
     asyncio.run(with_buses(configs, lambda resolved: run_demo(
-        args.dir, sys.stdout, settings=settings, configs=resolved)))
+        args.dir, sys.stdout, settings=settings, configs=resolved), announce=True))
     return 0
 
 
@@ -239,11 +239,15 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 async def with_buses(configs: dict[str, Any],
-                     session: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+                     session: Callable[[dict[str, Any]], Awaitable[Any]], *,
+                     announce: bool = False) -> None:
     """Run ``session`` with the simulators the configuration asks for."""
     from assistant.simulators import simulated_buses
 
     async with simulated_buses(configs) as simulators:
+        if announce:
+            for running in simulators.running:
+                print(f"Started the {running}.")
         await session(simulators.configs)
 
 

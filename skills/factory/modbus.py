@@ -247,6 +247,11 @@ class ModbusPlant:
             response = await getattr(self._client, method)(*args, device_id=UNIT, **kwargs)
         except (ModbusException, OSError, TimeoutError) as err:
             self._failed()
+            if method.startswith("write"):
+                # Sent, never confirmed: it may or may not have happened; never claim either.
+                raise BackendError("plant-unconfirmed", f"the plant controller at "
+                                   f"{self.where} stopped answering before it confirmed the "
+                                   "command; check at the plant whether it happened") from err
             raise BackendError("plant-unreachable", f"the plant controller at {self.where} "
                                "did not answer, so nothing was done") from err
         if response.isError():

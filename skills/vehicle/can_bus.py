@@ -315,7 +315,7 @@ class CanVehicle:
             result = await asyncio.wait_for(answer, self._timeout_s)
         except TimeoutError as err:  # before OSError, of which it is a subclass
             raise BackendError("vehicle-bus-timeout", "the car's body controller did not "
-                               "answer, so nothing was done") from err
+                               "confirm the command, so I can't say it was done") from err
         except (can.CanError, OSError) as err:
             raise BackendError("vehicle-bus-error", f"the CAN bus failed ({err}), so nothing "
                                "was done") from err

@@ -21,7 +21,7 @@ EXAMPLE = ROOT / "systemd" / "config.toml"
 
 def _assistant(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120,
+                          check=False, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
 
 

@@ -4,7 +4,7 @@ microphone stops delivering stops the petting, and petting resumes when audio fl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from assistant.audio import BYTES_PER_CHUNK, MS_PER_CHUNK, AudioChunk
@@ -109,8 +109,9 @@ async def test_a_stalled_audio_loop_is_no_longer_petted(classifier: IntentClassi
         await session.aclose()
 
 
-async def _until(condition: object) -> None:
-    while not condition():  # type: ignore[operator]
+async def _until(condition: Callable[[], bool]) -> None:
+    """Polls: the watchdog has no event to wait on, only a state to look at."""
+    while not condition():  # noqa: ASYNC110
         await asyncio.sleep(0.01)
 
 
