@@ -64,6 +64,8 @@ install_service() {
   # systemd makes these from StateDirectory=/CacheDirectory= too; made here so that a root
   # without a running systemd (a chroot, an image build) is complete.
   install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE" "$CACHE"
+  # An audit log kept by an earlier uninstall may belong to the old user's number.
+  chown -R "$SERVICE_USER:$SERVICE_USER" "$STATE" "$CACHE"
 
   local rendered
   rendered="$(mktemp)"
