@@ -103,11 +103,19 @@ class PlcSimulator:
         self._server = ModbusTcpServer(device, address=self._address)
         self._task = asyncio.get_running_loop().create_task(self._server.serve_forever(),
                                                             name="plc-simulator")
-        for _ in range(100):
+        host, port = self._address
+        for _ in range(200):
             if self._server.transport is not None:
                 return
+            if self._task.done():
+                break
             await asyncio.sleep(0.01)
-        raise RuntimeError("the PLC simulator did not start listening")
+        problem = self._task.exception() if self._task.done() else "no answer in 2 s"
+        with contextlib.suppress(Exception):  # its failure is the problem reported below
+            await self.stop()
+        raise BackendError("plc-simulator-failed", f"cannot start the PLC simulator on "
+                           f"{host}:{port} ({problem}); if another assistant (the service) "
+                           "uses that port, set factory.modbus.port = 0 for any free one")
 
     async def stop(self) -> None:
         """The server goes away (a killed PLC): connections drop, nothing answers."""

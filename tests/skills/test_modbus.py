@@ -104,3 +104,15 @@ async def test_a_plc_killed_mid_command_is_reported_never_claimed_and_survived(
     assert "plant-unconfirmed" in audit or "stopped answering" in audit
     # The loop goes on: the next command, on another bus, works.
     assert "lock" in (await bus_session.say("lock the doors")).lower()
+
+
+async def test_a_simulator_port_in_use_is_an_error_that_says_what_to_do(
+    plc: PlcSimulator,
+) -> None:
+    from assistant.errors import BackendError
+
+    second = PlcSimulator(SimulatedPlant(load_plant()), port=plc.port)
+    with pytest.raises(BackendError) as raised:
+        await asyncio.wait_for(second.start(), AWAIT_LIMIT)
+    assert raised.value.code == "plc-simulator-failed"
+    assert "factory.modbus.port = 0" in raised.value.message
