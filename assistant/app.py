@@ -15,7 +15,7 @@ from assistant.dispatch import Dispatcher
 from assistant.events import EventSink, ReplyEvent
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
-from assistant.skills import LoadedSkills, discover_skills, load_skills
+from assistant.skills import LoadedSkills, close_backends, discover_skills, load_skills
 
 __all__ = ["Assistant", "build_assistant", "build_understanding", "default_audit_path"]
 
@@ -54,10 +54,7 @@ class Assistant:
     async def aclose(self) -> None:
         """Close the skills' back ends (bus connections), then the audit log."""
         try:
-            for runtime in self.skills.runtimes.values():
-                close = getattr(runtime.backend, "close", None)
-                if close is not None:
-                    await close()
+            await close_backends(self.skills.runtimes)
         finally:
             self.audit.close()
 

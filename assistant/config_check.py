@@ -78,11 +78,9 @@ def _skill_problems(config: AssistantConfig) -> list[Problem]:
     if factory.plant_file is not None and factory.machines is not None:
         problems.append(Problem("factory.plant_file", "give plant_file or machines, not both"))
     try:
-        from skills.factory.plant import load_plant
+        from skills.factory.plant import plant_of
 
-        configs = config.skill_configs()["factory"]
-        plant_file = configs.get("plant_file")
-        plant = load_plant(Path(plant_file) if plant_file else configs.get("plant"))
+        plant = plant_of(config.skill_configs()["factory"])
         for ident, line in plant.lines.items():
             for machine in line.machines:
                 if machine not in plant.machines:

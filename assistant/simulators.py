@@ -8,7 +8,6 @@ import contextlib
 import copy
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 __all__ = ["Simulators", "simulated_buses"]
@@ -36,12 +35,9 @@ async def simulated_buses(configs: Mapping[str, Mapping[str, Any]]) -> AsyncIter
         modbus = resolved.get("factory", {}).get("modbus")
         if modbus and modbus.get("simulate_plc"):
             from skills.factory.modbus import PlcSimulator
-            from skills.factory.plant import SimulatedPlant, load_plant
+            from skills.factory.plant import SimulatedPlant, plant_of
 
-            factory = resolved["factory"]
-            plant_file = factory.get("plant_file")
-            plant = SimulatedPlant(load_plant(Path(plant_file) if plant_file
-                                              else factory.get("plant")))
+            plant = SimulatedPlant(plant_of(resolved["factory"]))
             plc = PlcSimulator(plant, host=str(modbus.get("host", "127.0.0.1")),
                                port=int(modbus.get("port", 0)))
             await plc.start()

@@ -16,7 +16,8 @@ from assistant.errors import SkillLoadError
 from assistant.nlu.templates import TemplateSentence, load_templates
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "discover_skills", "load_skills"]
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "close_backends", "discover_skills",
+           "load_skills"]
 
 ENTRY_POINT_GROUP = "assistant.skills"
 
@@ -92,3 +93,11 @@ def load_skills(
         arguments = {t.name: frozenset(t.arguments.model_fields) for t in runtime.tools}
         sentences += load_templates(skill.templates, arguments)
     return LoadedSkills(catalog, sentences, runtimes, owners)
+
+
+async def close_backends(runtimes: Mapping[str, SkillRuntime]) -> None:
+    """Close every skill back end that has connections to close (buses)."""
+    for runtime in runtimes.values():
+        close = getattr(runtime.backend, "close", None)
+        if close is not None:
+            await close()

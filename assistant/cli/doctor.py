@@ -173,22 +173,29 @@ def _buses(config: AssistantConfig) -> list[Finding]:
 
 
 async def _probe_buses(config: AssistantConfig) -> list[Finding]:
-    """Start what is simulated, then read one status over each bus, as the skills would."""
+    """Start what is simulated, build the skills' own bus back ends, and read one status
+    over each bus."""
     from assistant.simulators import simulated_buses
+    from assistant.skills import close_backends, discover_skills, load_skills
 
     findings = []
     async with simulated_buses(config.skill_configs()) as simulators:
         configs = simulators.configs
-        if config.factory.backend == "modbus":
-            findings.append(await _probe(
-                "modbus", configs["factory"]["modbus"], _read_plant(configs["factory"]),
-                "check factory.modbus host and port, that the PLC is on and the network "
-                "between allows TCP to it"))
-        if config.vehicle.backend == "can":
-            findings.append(await _probe(
-                "can", configs["vehicle"]["can"], _read_car(configs["vehicle"]["can"]),
-                "check vehicle.can interface and channel ('ip link show' for socketcan), "
-                "and that the body controller is powered"))
+        runtimes = load_skills(discover_skills(["factory", "vehicle"]), configs).runtimes
+        plant, car = runtimes["factory"].backend, runtimes["vehicle"].backend
+        try:
+            if config.factory.backend == "modbus":
+                findings.append(await _probe(
+                    "modbus", configs["factory"]["modbus"], _read_plant(plant),
+                    "check factory.modbus host and port, that the PLC is on and the network "
+                    "between allows TCP to it"))
+            if config.vehicle.backend == "can":
+                findings.append(await _probe(
+                    "can", configs["vehicle"]["can"], _read_car(car, configs["vehicle"]["can"]),
+                    "check vehicle.can interface and channel ('ip link show' for socketcan), "
+                    "and that the body controller is powered"))
+        finally:
+            await close_backends(runtimes)
     return findings
 
 
@@ -202,29 +209,12 @@ async def _probe(area: str, settings: dict[str, Any], read: Any, fix: str) -> Fi
     return Finding(True, area, f"{label}{result}")
 
 
-async def _read_plant(factory: dict[str, Any]) -> str:
-    from skills.factory.modbus import ModbusPlant
-    from skills.factory.plant import load_plant
-
-    modbus = factory["modbus"]
-    plant_file = factory.get("plant_file")
-    client = ModbusPlant(load_plant(Path(plant_file) if plant_file else factory.get("plant")),
-                         modbus["host"], int(modbus["port"]), timeout_s=modbus["timeout_s"])
-    try:
-        latched = await client.stop_all_latched()
-    finally:
-        await client.close()
-    return f"PLC at {client.where} answers; stop-all {'LATCHED' if latched else 'clear'}"
+async def _read_plant(plant: Any) -> str:
+    latched = await plant.stop_all_latched()
+    return f"PLC at {plant.where} answers; stop-all {'LATCHED' if latched else 'clear'}"
 
 
-async def _read_car(can_settings: dict[str, Any]) -> str:
-    from skills.vehicle.can_bus import CanVehicle, open_bus
-
-    car = CanVehicle(open_bus(can_settings["interface"], can_settings["channel"]),
-                     timeout_s=can_settings["timeout_s"])
-    try:
-        speed = await car.speed_kmh()
-    finally:
-        await car.close()
+async def _read_car(car: Any, can_settings: dict[str, Any]) -> str:
+    speed = await car.speed_kmh()
     return (f"body controller on {can_settings['interface']} {can_settings['channel']} "
             f"broadcasts status; speed {speed:.0f} km/h")

@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
-from skills.factory.plant import PlantBackend, PlantConfig, SimulatedPlant, load_plant
+from skills.factory.plant import (
+    PlantBackend,
+    PlantConfig,
+    SimulatedPlant,
+    load_plant,
+    plant_of,
+)
 from skills.factory.tools import factory_tools
 
 __all__ = ["PlantBackend", "PlantConfig", "SimulatedPlant", "load_plant", "skill"]
 
 
 def _create(context: SkillContext) -> SkillRuntime:
-    plant_file = context.config.get("plant_file")
-    config = load_plant(Path(plant_file) if plant_file else context.config.get("plant"))
+    config = plant_of(context.config)
     plant: PlantBackend
     bus = context.config.get("modbus")
     if bus:

@@ -25,6 +25,7 @@ __all__ = [
     "PlantConfig",
     "SimulatedPlant",
     "load_plant",
+    "plant_of",
 ]
 
 DEFAULT_PLANT = Path(__file__).with_name("plant.yaml")
@@ -73,6 +74,13 @@ def load_plant(source: Path | Mapping[str, Any] | None = None) -> PlantConfig:
             from err
     except ValidationError as err:
         raise SkillLoadError("factory-plant-invalid", f"plant {where} is invalid: {err}") from err
+
+
+def plant_of(skill_config: Mapping[str, Any]) -> PlantConfig:
+    """The plant a factory skill configuration names: its ``plant_file``, else its inline
+    ``plant``, else the demo plant."""
+    plant_file = skill_config.get("plant_file")
+    return load_plant(Path(plant_file) if plant_file else skill_config.get("plant"))
 
 
 @dataclass(frozen=True)
