@@ -2,7 +2,9 @@
 
 Snips-style: every template is expanded into sample sentences (alternatives, optional
 words and slot values drawn at random), the skills' example phrasings are added, and a
-"no tool" class is trained from requests nobody serves. Word and character n-gram
+"no tool" class is trained from requests nobody serves. Each sentence is also drawn without
+its required values ("set the temperature", "start the machine"), so a request that names
+the tool but not the value is recognized, and the dialogue asks for it. Word and character n-gram
 TF-IDF features feed a linear support vector machine (scikit-learn's LinearSVC,
 one-vs-rest); its margin for the best label is the confidence. A label is a tool plus the
 arguments its phrasing fixes ("i'm freezing" -> change_temperature, delta 2).
@@ -22,16 +24,20 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from assistant.catalog import Catalog
+from assistant.catalog import ArgSpec, Catalog
+from assistant.nlu.evidence import function_words
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
+from assistant.skill_api import SlotKind
 
 __all__ = ["NO_TOOL", "Classification", "IntentClassifier", "default_negatives"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
 _EXAMPLE_WEIGHT = 6
+_UNSAID_PER_SENTENCE = 0
+_DANGLING = frozenset({"to", "at", "for", "by", "of", "on", "in", "from", "with"})
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
@@ -78,7 +84,11 @@ class IntentClassifier:
             sampler = SentenceSampler(catalog.specs[sentence.tool], rng)
             drawn = {sampler.sentence(sentence) for _ in range(_SAMPLES_PER_SENTENCE)}
             repeat = _EXAMPLE_WEIGHT if sentence.example else 1
-            for text in sorted(drawn):
+            if not sentence.example and any(catalog.specs[sentence.tool][n].required
+                                                for n in sentence.slots):
+                unsaid = _UnsaidSampler(catalog.specs[sentence.tool], rng)
+                drawn |= {unsaid.sentence(sentence) for _ in range(_UNSAID_PER_SENTENCE)}
+            for text in sorted(drawn - {""}):
                 texts += [_features(normalize(text).digits)] * repeat
                 labels += [label] * repeat
         negatives = list(out_of_domain if out_of_domain is not None else default_negatives())
@@ -120,6 +130,27 @@ class IntentClassifier:
             best.setdefault(tool, float(scores[index]))
         no_tool = best.pop(NO_TOOL, float("-inf"))
         return sorted(best.items(), key=lambda item: -item[1]), no_tool
+
+
+class _UnsaidSampler(SentenceSampler):
+    """A sentence as said without its required values: cut where the first one would be
+    ("set the temperature"), or a name said as its kind ("start the machine")."""
+
+    _CUT = "\x00"
+
+    def slot(self, spec: ArgSpec) -> str:
+        if not spec.required:
+            return super().slot(spec)
+        if spec.kind in (SlotKind.ENUM, SlotKind.CONFIGURED) and self.rng.random() < 0.5:
+            return f"{self.rng.choice(('a', 'the'))} {spec.label}"
+        return self._CUT
+
+    def sentence(self, template: TemplateSentence) -> str:
+        words = super().sentence(template).split(self._CUT)[0].split()
+        while words and words[-1] in _DANGLING:
+            words.pop()
+        # "set the" says nothing of the tool: a fragment with no content word is no sample.
+        return " ".join(words) if set(words) - function_words() else ""
 
 
 def default_negatives() -> list[str]:

@@ -5,6 +5,12 @@ Each template sentence is compiled once into a regular expression over normalize
 words as spoken; the others on the digits form. When nothing matches, words the templates
 do not know are replaced by the nearest known word (speech engines misspell:
 "temprature", "whats") and the match is tried again; free text is still taken as spoken.
+
+A sentence said without its required values ("set the temperature", "start the machine")
+is matched too, by a second reading of each template in which a required slot may be
+unsaid or said as its kind ("the machine"), with the little words that lead into it ("to")
+then optional. Such a match lacks the argument, and the dialogue asks for it; it is tried
+only when no template matched the sentence whole.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from assistant.catalog import ArgSpec, Catalog
-from assistant.nlu.normalize import Normalized, numbers_to_digits, sanitize
+from assistant.nlu.evidence import function_words
+from assistant.nlu.normalize import Normalized, filler_ends, numbers_to_digits, sanitize
 from assistant.nlu.slots import parse_value, slot_pattern
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
 from assistant.skill_api import SlotKind
@@ -41,6 +48,7 @@ class TemplateMatch:
     literal_chars: int
     fuzzy: bool
     unknown_name: bool = False
+    """A configured name was said that does not exist ("press 9")."""
     said: frozenset[str] = frozenset()
     """Arguments taken from the words (the others were fixed by the template)."""
 
@@ -54,9 +62,13 @@ class _Compiled:
 
 
 class _Builder:
-    def __init__(self, specs: Mapping[str, ArgSpec], spoken: bool) -> None:
+    """A template's regex; with ``unsaid``, its reading with required values left out."""
+
+    def __init__(self, specs: Mapping[str, ArgSpec], spoken: bool, *,
+                 unsaid: bool = False) -> None:
         self.specs = specs
         self.spoken = spoken
+        self.unsaid = unsaid
         self.groups: list[tuple[str, ArgSpec]] = []
 
     def word(self, text: str) -> str:
@@ -69,13 +81,52 @@ class _Builder:
         if isinstance(node, Word):
             return self.word(node.text)
         if isinstance(node, SlotRef):
-            group = f"g{len(self.groups)}"
-            self.groups.append((group, self.specs[node.name]))
-            return f"(?P<{group}>{slot_pattern(self.specs[node.name])})"
+            return self.slot(node)
         if isinstance(node, Sequence):
-            return "".join(self.build(item) for item in node.items)
+            parts: list[str] = []
+            items = list(node.items)
+            while items:
+                item = items.pop(0)
+                following = items[0] if items else None
+                if isinstance(following, SlotRef) and self._leads_in(item, following):
+                    items.pop(0)
+                    parts.append(self.slot(following, lead=self.build(item)))
+                else:
+                    parts.append(self.build(item))
+            return "".join(parts)
         body = "|".join(self.build(option) for option in node.options)
         return f"(?:{body})" + ("?" if node.optional else "")
+
+    def slot(self, node: SlotRef, lead: str = "") -> str:
+        """A slot's capture after its ``lead`` words; in the unsaid reading a required one
+        may also be left out, or said as its kind ("the machine"), the lead then optional."""
+        group = f"g{len(self.groups)}"
+        spec = self.specs[node.name]
+        self.groups.append((group, spec))
+        captured = f"{lead}(?P<{group}>{slot_pattern(spec)})"
+        if not (self.unsaid and spec.required):
+            return captured
+        kind = self.word(spec.label)
+        optional_lead = f"(?:{lead})?" if lead else ""
+        return f"(?:{captured}|{optional_lead}(?:(?:a |an |the |any |some )?{kind})?)"
+
+    def _leads_in(self, item: Sequence | Alternative | Word | SlotRef, slot: SlotRef) -> bool:
+        """In the unsaid reading, ``item`` is little words ("to", "at") before a required
+        slot, said only with its value."""
+        if not (self.unsaid and self.specs[slot.name].required):
+            return False
+        words = set(_vocabulary(item))
+        return bool(words) and not _slots_in(item) and words <= function_words()
+
+
+def _slots_in(node: Sequence | Alternative | Word | SlotRef) -> bool:
+    if isinstance(node, SlotRef):
+        return True
+    if isinstance(node, Sequence):
+        return any(_slots_in(item) for item in node.items)
+    if isinstance(node, Alternative):
+        return any(_slots_in(option) for option in node.options)
+    return False
 
 
 def _vocabulary(expression: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:
@@ -96,18 +147,15 @@ class TemplateMatcher:
 
     def __init__(self, sentences: Iterable[TemplateSentence], catalog: Catalog) -> None:
         self._compiled: list[_Compiled] = []
+        self._unsaid: list[_Compiled] = []
         vocabulary: set[str] = set()
         for sentence in sentences:
             vocabulary.update(_vocabulary(sentence.expression))
-            if sentence.example:
-                continue
             specs = catalog.specs[sentence.tool]
             free_text = any(specs[s].kind == SlotKind.TEXT for s in sentence.slots)
-            builder = _Builder(specs, spoken=free_text)
-            pattern = builder.build(sentence.expression)
-            self._compiled.append(
-                _Compiled(sentence, re.compile(pattern), tuple(builder.groups), free_text)
-            )
+            self._compiled.append(_compile(sentence, specs, free_text, unsaid=False))
+            if any(specs[name].required for name in sentence.slots):
+                self._unsaid.append(_compile(sentence, specs, free_text, unsaid=True))
         for specs in catalog.specs.values():
             for spec in specs.values():
                 for name in spec.values:
@@ -121,26 +169,31 @@ class TemplateMatcher:
         return len(self._compiled)
 
     def match(self, utterance: Normalized) -> TemplateMatch | None:
-        """The most specific template matching the utterance, or None."""
+        """The most specific template matching the utterance, or None; a sentence said
+        whole before one said without its required values."""
         if utterance.empty:
             return None
-        exact = self._best(utterance.spoken, utterance.digits, None, None)
+        return self._match(self._compiled, utterance) or self._match(self._unsaid, utterance)
+
+    def _match(self, compiled: list[_Compiled], utterance: Normalized) -> TemplateMatch | None:
+        exact = self._best(compiled, utterance.spoken, utterance.digits, None, None)
         if exact is not None and not exact.unknown_name:
             return exact
         spoken = self.correct(utterance.spoken)
         digits = self.correct(utterance.digits)
         if spoken == utterance.spoken and digits == utterance.digits:
             return exact
-        corrected = self._best(spoken, digits, utterance.spoken, utterance.digits)
+        corrected = self._best(compiled, spoken, digits, utterance.spoken, utterance.digits)
         if corrected is None or (corrected.unknown_name and exact is not None):
             return exact
         return corrected
 
     def _best(
-        self, spoken: str, digits: str, original_spoken: str | None, original_digits: str | None
+        self, templates: list[_Compiled], spoken: str, digits: str,
+        original_spoken: str | None, original_digits: str | None
     ) -> TemplateMatch | None:
         best: TemplateMatch | None = None
-        for compiled in self._compiled:
+        for compiled in templates:
             text = spoken if compiled.free_text else digits
             original = original_spoken if compiled.free_text else original_digits
             found = compiled.regex.fullmatch(text + " ")
@@ -166,6 +219,9 @@ class TemplateMatcher:
                 continue
             words = found.group(group)
             if spec.kind == SlotKind.CONFIGURED and words.strip() not in spec.values:
+                if _only_a_kind(spec, words):
+                    captured_chars += len(words)
+                    continue  # "start the press": which one is asked, not refused
                 if not _names_a_kind(spec, words):
                     return None
                 captured_chars += len(words)
@@ -212,11 +268,66 @@ class TemplateMatcher:
         return corrected
 
 
+def _kinds(spec: ArgSpec) -> set[str]:
+    return {w for ident in set(map(str, spec.values.values()))
+            for w in ident.split("_") if not w.isdigit()}
+
+
 def _names_a_kind(spec: ArgSpec, words: str) -> bool:
     """ "press 9" names a press that does not exist; "washing machine" names nothing here."""
-    kinds = {w for ident in set(map(str, spec.values.values()))
-             for w in ident.split("_") if not w.isdigit()}
+    kinds = _kinds(spec)
     return any(w in kinds for w in words.split())
+
+
+def _only_a_kind(spec: ArgSpec, words: str) -> bool:
+    """ "press" or "the conveyor" says the kind of thing, not which one."""
+    said = [w for w in words.split() if w not in ("a", "an", "the", "any", "some")]
+    return bool(said) and set(said) <= _kinds(spec) | set(spec.label.split())
+
+
+def _compile(sentence: TemplateSentence, specs: Mapping[str, ArgSpec], free_text: bool, *,
+             unsaid: bool) -> _Compiled:
+    builder = _Builder(specs, spoken=free_text, unsaid=unsaid)
+    pattern = builder.build(_without_filler(sentence.expression))
+    return _Compiled(sentence, re.compile(pattern), tuple(builder.groups), free_text)
+
+
+def _without_filler(expression: Sequence) -> Sequence:
+    """The sentence without the plain words at its ends that normalization strips from
+    what is said ("it's like an oven in here" is heard as "it's like an oven")."""
+    items = list(expression.items)
+    sizes = [len(sanitize(item.text).split()) if isinstance(item, Word) else -1
+             for item in items]
+    head = _plain_run(items, sizes)
+    tail = _plain_run(items[::-1], sizes[::-1])
+    head_words = [w for item in items[:head] if isinstance(item, Word)
+                  for w in sanitize(item.text).split()]
+    tail_words = [w for item in items[len(items) - tail:] if isinstance(item, Word)
+                  for w in sanitize(item.text).split()]
+    drop_head = _items_for(sizes, filler_ends(head_words)[0])
+    drop_tail = _items_for(sizes[::-1], filler_ends(tail_words)[1])
+    if drop_head + drop_tail >= len(items):
+        return expression
+    return Sequence(tuple(items[drop_head:len(items) - drop_tail]))
+
+
+def _plain_run(items: list[Word | SlotRef | Alternative], sizes: list[int]) -> int:
+    run = 0
+    while run < len(items) and sizes[run] >= 0:
+        run += 1
+    return run
+
+
+def _items_for(sizes: list[int], words: int) -> int:
+    """How many items from the start hold exactly ``words`` words (0 if no whole number)."""
+    total = 0
+    for count, size in enumerate(sizes):
+        if total == words:
+            return count
+        if size < 0:
+            return 0
+        total += size
+    return len(sizes) if total == words else 0
 
 
 def _rank(match: TemplateMatch) -> tuple[bool, int]:

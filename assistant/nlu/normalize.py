@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit
 
-__all__ = ["MAX_TOKENS", "Normalized", "normalize", "numbers_to_digits", "sanitize"]
+__all__ = ["MAX_TOKENS", "Normalized", "filler_ends", "normalize", "numbers_to_digits",
+           "sanitize"]
 
 # A spoken command is a sentence; longer input is not a command and is not matched.
 MAX_TOKENS = 48
@@ -26,7 +27,9 @@ MAX_CHARACTERS = 400
 # Speech engines never write these; text carrying them is markup or code, not speech.
 _MARKUP = re.compile(r"[{}\[\]<>`\\]|\x1b")
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
+# A number is digits standing alone; digits glued to letters ("1e3", "e53d", "mp3") are one
+# word that says no number, never a number and its neighbours.
+_TOKEN = re.compile(r"\d+(?:\.\d+)?(?![^\W_])|[^\W_]+(?:'[^\W_]+)*")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _FRACTIONS = (
     (re.compile(r"\b(\d+) and a half\b"), 0.5),
@@ -37,10 +40,12 @@ _LEADING_FILLER = (
     "hey assistant", "hey", "hi", "ok", "okay", "so", "um", "uh", "er", "oh", "well",
     "please", "kindly", "just", "go ahead and", "i want you to", "i'd like you to",
     "could you", "can you", "would you", "will you", "could you please", "can you please",
+    "would you please", "would you mind", "do you mind",
 )
 _TRAILING_FILLER = (
     "please", "thanks", "thank you", "for me", "now", "right now", "in here", "back here",
-    "if you can", "if you could", "if you would",
+    "if you can", "if you could", "if you would", "immediately", "right away", "straight away",
+    "at once", "asap", "um", "uh", "erm",
 )
 _LEADING = re.compile(
     r"^(?:(?:" + "|".join(sorted(map(re.escape, _LEADING_FILLER), key=len, reverse=True))
@@ -52,7 +57,8 @@ _TRAILING = re.compile(
 )
 _ORDINAL = re.compile(
     r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)\b")
-_INNER_PLEASE = re.compile(r"\bplease\b")
+# Hesitations anywhere ("er" only at the ends: "the er" is the emergency room).
+_INNER_FILLER = re.compile(r"\b(?:please|um|umm|uh|uhm|erm|hmm)\b")
 _SYMBOLS = str.maketrans(
     {"%": " percent ", "°": " degrees ", "\u2019": "'", "\u2018": "'", "&": " and "})
 
@@ -81,8 +87,17 @@ def sanitize(raw: str) -> str:
 def _strip_filler(text: str) -> str:
     stripped = _LEADING.sub("", text)
     stripped = _TRAILING.sub("", stripped)
-    stripped = _INNER_PLEASE.sub(" ", stripped)
+    stripped = _INNER_FILLER.sub(" ", stripped)
     return " ".join(stripped.split())
+
+
+def filler_ends(words: list[str]) -> tuple[int, int]:
+    """How many of ``words`` (sanitized) normalization drops at the start and at the end:
+    a template's own "please" or "in here" is no more required than a speaker's."""
+    text = " ".join(words)
+    leading = len(text.split()) - len(_LEADING.sub("", text).split())
+    trailing = len(text.split()) - len(_TRAILING.sub("", text).split())
+    return leading, trailing
 
 
 @lru_cache(maxsize=4096)

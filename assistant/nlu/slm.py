@@ -9,10 +9,11 @@ retrieved from the skills' own sentences nearest to the utterance.
 Two phases, both closed: first the tool, scored among the candidate names and "none"
 (calibrated against the same prompt with no request); a tool wins only if the model prefers
 it to "none" by a margin and it is the classifier's first choice too. Then the arguments the
-words cannot settle alone (free text, the sign of a change): JSON decoded under a grammar
-made from the tool's pydantic schema, cut to those arguments. Every value must be grounded
-in what was said, so a model cannot invent a temperature, a machine or "on"; a call that
-still lacks a required argument is dropped, as the classifier's are. The call then goes
+words cannot settle alone (free text): JSON decoded under a grammar made from the tool's
+pydantic schema, cut to those arguments. Everything else, the sign of a change included, is
+read from the words by the same finders and under the same evidence as a classifier's guess
+(:meth:`Understanding.understand`), so a model cannot invent a temperature, a machine, "on"
+or a direction; a call that still lacks a required argument is dropped. The call then goes
 through the same check and the same dispatcher as any other, so confirmations and
 interlocks hold. The utterance is data: it is quoted into the prompt and can only ever
 select among the candidate tools.
@@ -29,22 +30,20 @@ from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from assistant.catalog import ArgSpec, Catalog
+from assistant.catalog import Catalog
 from assistant.errors import LanguageModelError
 from assistant.llm.base import LanguageModel
 from assistant.nlu.classifier import IntentClassifier
+from assistant.nlu.evidence import says_stop
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import Normalized, normalize
-from assistant.nlu.slots import find_value
 from assistant.nlu.templates import TemplateSentence
 from assistant.skill_api import Safety, SlotKind
 
-__all__ = ["CONTENT_FREE", "STOP_WORDS", "Demo", "Demonstrations", "ModelProposal", "ModelTier",
+__all__ = ["CONTENT_FREE", "Demo", "Demonstrations", "ModelProposal", "ModelTier",
            "TierSettings", "prompt_prefix"]
 
-STOP_WORDS = frozenset({"stop", "halt", "emergency", "abort", "kill", "freeze", "shut"})
-"""Words that may mean "stop now": such an utterance is never sent to the model."""
 NONE = "none"
 CONTENT_FREE = "n/a"
 _SAMPLES_PER_SENTENCE = 3
@@ -126,7 +125,8 @@ class Demonstrations:
 
 @dataclass(frozen=True)
 class ModelProposal:
-    """What the model proposed, after grounding: the tool and the arguments that stand."""
+    """What the model proposed: the tool, the free text it quoted, and by how much it
+    preferred the tool to "none"."""
 
     tool: str
     arguments: dict[str, Any]
@@ -172,7 +172,7 @@ class ModelTier:
     def candidate_tools(self, utterance: Normalized) -> list[str]:
         """Tools the classifier finds plausible, best first; empty when the model must not
         be asked (nothing plausible, or it may be a stop)."""
-        if STOP_WORDS & set(utterance.spoken.split()):
+        if says_stop(utterance):
             return []
         ranked, no_tool = self.classifier.ranked(utterance.digits)
         if not ranked:
@@ -222,18 +222,16 @@ class ModelTier:
             if best != 0 or margin < self.settings.margin:
                 return None
             tool = candidates[best]
-            proposed = await self._arguments(prompt, tool, utterance, deadline)
+            proposed = await self._arguments(prompt, tool, deadline)
         except LanguageModelError:
             return None
-        return ModelProposal(tool, self._grounded(tool, proposed, utterance), margin)
+        return ModelProposal(tool, proposed, margin)
 
-    async def _arguments(self, prompt: str, tool: str, utterance: Normalized,
-                         deadline: float) -> dict[str, Any]:
-        """Phase two: JSON, under the tool's schema cut to the arguments where the model's
-        answer can stand (see :meth:`_grounded`): free text, and the sign of a change whose
-        size was said."""
+    async def _arguments(self, prompt: str, tool: str, deadline: float) -> dict[str, Any]:
+        """Phase two: JSON, under the tool's schema cut to its free-text arguments, the only
+        values the words' finders cannot read."""
         open_arguments = [name for name, spec in self.catalog.specs[tool].items()
-                          if _model_may_answer(spec, utterance)]
+                          if spec.kind == SlotKind.TEXT]
         if not open_arguments:
             return {}
         schema = _schema(self.catalog.tool(tool).arguments.model_json_schema(), open_arguments)
@@ -244,48 +242,6 @@ class ModelTier:
         except json.JSONDecodeError:
             return {}
         return decoded if isinstance(decoded, dict) else {}
-
-    def _grounded(self, tool: str, proposed: Mapping[str, Any],
-                  utterance: Normalized) -> dict[str, Any]:
-        """The values that stand: those the slot finders read in the words (numbers, names,
-        on/off, zones), free text only if the model quoted the utterance, and from the model
-        nothing else but the direction of a change whose size was said."""
-        arguments: dict[str, Any] = {}
-        taken: list[tuple[int, int]] = []
-        specs = self.catalog.specs[tool]
-        for name, spec in sorted(specs.items(), key=lambda s: s[1].kind == SlotKind.NUMBER):
-            found = None if spec.kind == SlotKind.TEXT else \
-                find_value(spec, utterance.digits, tuple(taken))
-            value = proposed.get(name)
-            if found is not None:
-                taken.append((found.start, found.end))
-                arguments[name] = _signed(found.value, value)
-            elif spec.kind == SlotKind.TEXT and value is not None \
-                    and _quotes(str(value), utterance):
-                arguments[name] = value
-        return arguments
-
-
-def _quotes(text: str, utterance: Normalized) -> bool:
-    """Free text stands only as words the utterance contains, in order."""
-    said = normalize(text).spoken
-    return bool(said) and f" {said} " in f" {utterance.spoken} "
-
-
-def _model_may_answer(spec: ArgSpec, utterance: Normalized) -> bool:
-    if spec.kind == SlotKind.TEXT:
-        return True
-    found = find_value(spec, utterance.digits)
-    return spec.kind == SlotKind.NUMBER and found is not None \
-        and spec.minimum is not None and spec.minimum < 0
-
-
-def _signed(found: Any, proposed: Any) -> Any:
-    """A number heard without its direction ("turn it down by 2") takes the model's sign."""
-    if isinstance(found, int | float) and isinstance(proposed, int | float) \
-            and proposed == -found:
-        return proposed
-    return found
 
 
 def _schema(full: Mapping[str, Any], names: list[str]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from typing import Any
 from assistant.catalog import ArgSpec
 from assistant.skill_api import SlotKind
 
-__all__ = ["Found", "find_value", "parse_duration", "parse_value", "slot_pattern"]
+__all__ = ["Found", "find_value", "find_values", "parse_duration", "parse_value",
+           "slot_pattern"]
 
 _NUMBER = r"(?:(?:minus|negative) )?\d+(?:\.\d+)?"
 _NUMBER_RX = re.compile(r"^(?:(minus|negative) )?(\d+(?:\.\d+)?)$")
@@ -132,24 +133,33 @@ def _values_regex(names: tuple[str, ...]) -> re.Pattern[str]:
 
 def find_value(spec: ArgSpec, text: str, taken: tuple[tuple[int, int], ...] = ()) -> Found | None:
     """The first value of this argument anywhere in ``text``, outside ``taken`` spans."""
+    found = find_values(spec, text, taken)
+    return found[0] if found else None
 
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+
+def find_values(spec: ArgSpec, text: str,
+                taken: tuple[tuple[int, int], ...] = ()) -> list[Found]:
+    """Every value of this argument in ``text``, outside ``taken`` spans and each other's,
+    in the order they are looked for (named values, then numbers, then durations)."""
+    spans = list(taken)
+    found: list[Found] = []
+
+    def keep(value: Any, start: int, end: int) -> None:
+        if all(end <= s or start >= e for s, e in spans):
+            spans.append((start, end))
+            found.append(Found(value, start, end))
 
     if spec.values:
         for hit in _values_regex(tuple(spec.values)).finditer(text):
-            if free(hit.start(), hit.end()):
-                return Found(spec.values[hit.group(0)], hit.start(), hit.end())
+            keep(spec.values[hit.group(0)], hit.start(), hit.end())
     if spec.kind == SlotKind.NUMBER:
         for hit in _NUMBER_FIND.finditer(text):
-            if free(hit.start(), hit.end()):
-                number = parse_number(hit.group(0))
-                if number is not None:
-                    value = int(number) if number.is_integer() else number
-                    return Found(value, hit.start(), hit.end())
+            number = parse_number(hit.group(0))
+            if number is not None:
+                keep(int(number) if number.is_integer() else number, hit.start(), hit.end())
     if spec.kind == SlotKind.DURATION:
         for hit in _DURATION_FIND.finditer(text):
             seconds = parse_duration(hit.group(0).strip())
-            if seconds is not None and free(hit.start(), hit.end()):
-                return Found(seconds, hit.start(), hit.end())
-    return None
+            if seconds is not None:
+                keep(seconds, hit.start(), hit.end())
+    return found

@@ -18,7 +18,8 @@ File layout::
           arguments: {delta: 1}        # fixed values this phrasing implies
         - sentences: ["lower [the] <temperature> by {delta}"]
           negate: [delta]              # the spoken number is a decrease
-    examples:                          # extra phrasings, for the classifier only
+    examples:                          # phrasings the classifier learns from (and matched
+                                       # as said), kept out of prompts and the pause logic
       change_temperature:
         - sentences: ["i'm freezing"]
           arguments: {delta: 2}

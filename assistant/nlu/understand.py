@@ -2,15 +2,20 @@
 else no tool.
 
 A decision names the tier that made it (``route``). Wrong actions are worse than none:
-the classifier's guess is taken only above a confidence threshold and only when every
-required argument can be found in the utterance; the language model (``understand``, when
-one is attached) only sees what both left undecided and may abstain; otherwise the answer
-is no tool.
+the classifier's guess is taken only above a confidence threshold; the language model
+(``understand``, when one is attached) only sees what both left undecided and may abstain.
+A guess, from either, stands only when the words support it (:mod:`assistant.nlu.evidence`:
+a command word of the tool, no words of other tools, a stop word for a stop, the direction
+of a change said) and its values are found in the words, each once: two different values
+for one argument, or a number no argument took, and the guess is dropped. A guess that
+lacks a required argument is a question ("To what temperature?"), never a default.
+Otherwise the answer is no tool.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,11 +27,12 @@ from assistant.catalog import Catalog
 from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
 from assistant.nlu.classifier import IntentClassifier, default_negatives
+from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
-from assistant.nlu.slots import find_value
+from assistant.nlu.slots import find_values
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
 
@@ -35,9 +41,13 @@ __all__ = ["CLASSIFIER_THRESHOLD", "Decision", "Route", "Understanding"]
 CLASSIFIER_THRESHOLD = 0.3
 """One-vs-rest margin the classifier's best label needs before it may decide
 (above 0 the model places the utterance inside that label)."""
-IMMEDIATE_THRESHOLD = 0.8
+IMMEDIATE_THRESHOLD = 0.5
 """Stricter margin for immediate tools: they act at once, with no confirmation to catch
 a wrong guess (a false emergency stop latches the plant until someone resets it)."""
+ASK_THRESHOLD = 0.5
+"""Margin a guess needs when a required argument was not said: it becomes a question, and
+a question from what was no request ("i used to drive a truck") is a nuisance."""
+_NUMBER_WORD = re.compile(r"\S*\d\S*")
 
 
 class Route(StrEnum):
@@ -104,6 +114,7 @@ class Understanding:
         self._clock = clock
         self._sentences = sentences
         self._sayable = sayable_arguments(sentences)
+        self.evidence = Evidence(sentences, catalog)
         self.model_tier: ModelTier | None = None
 
     def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
@@ -153,9 +164,12 @@ class Understanding:
         ms = decision.ms + self._ms(started)
         if proposal is None:
             return dataclasses.replace(decision, ms=ms)
-        checked = self.catalog.check(proposal.tool, proposal.arguments)
-        # Like the classifier: a guess that lacks what its tool needs is most likely wrong.
-        if checked.error or checked.missing or self.catalog.safety(
+        arguments = self._guessed(proposal.tool, {}, frozenset(), utterance,
+                                  free_text=proposal.arguments)
+        # Like the classifier's, but stricter: a model's guess that lacks what its tool
+        # needs is dropped, not asked about, and a stop is never the model's to decide.
+        checked = None if arguments is None else self.catalog.check(proposal.tool, arguments)
+        if checked is None or checked.error or checked.missing or self.catalog.safety(
                 proposal.tool, checked.arguments) == Safety.IMMEDIATE:
             return dataclasses.replace(decision, ms=ms)
         return Decision(text, proposal.tool, checked.arguments, Route.SLM, ms,
@@ -196,16 +210,19 @@ class Understanding:
         return not checked.missing and checked.error is None
 
     def fill(self, tool: str, argument: str, answer: str) -> Any:
-        """The value of one argument in a follow-up answer ("the driver's one"), or None."""
+        """The value of one argument in a follow-up answer ("the driver's one"), or None
+        (no value, or two different ones)."""
         spec = self.catalog.specs[tool][argument]
         utterance = normalize(answer)
         if spec.kind == SlotKind.TEXT:
             return utterance.spoken or None
         corrected = self.matcher.correct(utterance.digits)
         for text in dict.fromkeys((utterance.digits, corrected)):
-            found = find_value(spec, text)
-            if found is not None:
-                return found.value
+            values = {repr(found.value): found.value for found in find_values(spec, text)}
+            if len(values) == 1:
+                return next(iter(values.values()))
+            if values:
+                return None
         return None
 
     def _tiers(
@@ -225,41 +242,87 @@ class Understanding:
             return None, {}, Route.NONE, guess.confidence
         if guess.tool is None or guess.confidence < self.threshold:
             return None, {}, Route.NONE, guess.confidence
-        arguments = self._extract(guess.tool, guess.fixed, guess.negate, utterance)
+        arguments = self._guessed(guess.tool, guess.fixed, guess.negate, utterance)
         if arguments is None or (
             guess.confidence < IMMEDIATE_THRESHOLD
             and self.catalog.safety(guess.tool, arguments) == Safety.IMMEDIATE
-        ):
+        ) or (guess.confidence < ASK_THRESHOLD and self._lacks(guess.tool, arguments)) \
+                or self._lacks_free_text(guess.tool, arguments):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
 
-    def _extract(
-        self, tool: str, fixed: Mapping[str, Any], negate: frozenset[str], utterance: Normalized
+    def _lacks(self, tool: str, arguments: Mapping[str, Any]) -> bool:
+        return any(spec.required and name not in arguments
+                   for name, spec in self.catalog.specs[tool].items())
+
+    def _lacks_free_text(self, tool: str, arguments: Mapping[str, Any]) -> bool:
+        """Free text was maybe said ("route me to the airport"), but only a template or the
+        language model can take it from the words: a guess does not ask for it."""
+        return any(spec.required and spec.kind == SlotKind.TEXT and name not in arguments
+                   for name, spec in self.catalog.specs[tool].items())
+
+    def _guessed(
+        self, tool: str, fixed: Mapping[str, Any], negate: frozenset[str],
+        utterance: Normalized, free_text: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        """Every required argument found in the utterance, or None (no guessing)."""
+        """The arguments of a guessed call, every value from the words; None when the words
+        do not support the call (see :class:`Evidence`)."""
+        arguments = self._extract(tool, fixed, negate, utterance, free_text or {})
+        if arguments is not None:
+            arguments = self.evidence.orient(tool, arguments, utterance)
+        if arguments is None:
+            return None
+        # Judged by the call's own class: "conveyor 2 to 0" is a stop, so it needs a stop word.
+        immediate = self.catalog.safety(tool, arguments) == Safety.IMMEDIATE
+        if self.evidence.objection(tool, utterance, immediate=immediate) is not None:
+            return None
+        return arguments
+
+    def _extract(
+        self, tool: str, fixed: Mapping[str, Any], negate: frozenset[str],
+        utterance: Normalized, free_text: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        """The arguments found in the utterance, each said once (a required one may be
+        missing: it is asked for); None when an argument is said twice with different
+        values, or a number is left that no argument took. Where values of two arguments
+        overlap, the longer wins ("all the way" is a position, not "all the" windows)."""
         arguments = dict(fixed)
-        taken: list[tuple[int, int]] = []
         specs = self.catalog.specs[tool]
-        # Names before numbers, so "conveyor 2 to 70" gives the 2 to the conveyor.
-        ordered = sorted(specs.values(), key=lambda s: s.kind == SlotKind.NUMBER)
-        for spec in ordered:
-            if spec.name in arguments:
-                continue
-            if spec.kind == SlotKind.TEXT:
-                if spec.required:
-                    return None
-                continue
-            found = find_value(spec, utterance.digits, tuple(taken))
-            if found is None:
-                if spec.required:
-                    return None
-                continue
-            taken.append((found.start, found.end))
-            value = found.value
-            if spec.name in negate and isinstance(value, int | float):
+        text = utterance.digits
+        hits = [(spec, found) for spec in specs.values() if spec.kind != SlotKind.TEXT
+                for found in find_values(spec, text)]
+        # Longest first; at equal length names before numbers ("conveyor 2", not "2").
+        hits.sort(key=lambda hit: (hit[1].start - hit[1].end, hit[0].kind == SlotKind.NUMBER))
+        taken: list[tuple[int, int]] = []
+        values: dict[str, list[Any]] = {}
+        for spec, found in hits:
+            if all(found.end <= s or found.start >= e for s, e in taken):
+                taken.append((found.start, found.end))
+                values.setdefault(spec.name, []).append(found.value)
+        for name, said in values.items():
+            if len({repr(value) for value in said}) > 1:
+                return None
+            value = said[0]
+            if name in negate and isinstance(value, int | float):
                 value = -value
-            arguments[spec.name] = value
+            if name in fixed and fixed[name] != value:
+                return None  # the phrasing's value and the one said disagree
+            arguments[name] = value
+        for name, spec in specs.items():
+            quoted = free_text.get(name)
+            if spec.kind == SlotKind.TEXT and quoted is not None and _quotes(str(quoted),
+                                                                             utterance):
+                arguments[name] = quoted
+        for number in _NUMBER_WORD.finditer(text):
+            if all(number.end() <= s or number.start() >= e for s, e in taken):
+                return None
         return arguments
 
     def _ms(self, started: float) -> float:
         return (self._clock() - started) * 1000.0
+
+
+def _quotes(text: str, utterance: Normalized) -> bool:
+    """Free text stands only as words the utterance contains, in order."""
+    said = normalize(text).spoken
+    return bool(said) and f" {said} " in f" {utterance.spoken} "

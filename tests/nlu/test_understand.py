@@ -104,8 +104,8 @@ def test_small_speech_errors_are_forgiven(understanding: Understanding, text: st
 
 @pytest.mark.parametrize(
     ("text", "tool"),
-    [("we're almost out of gas", "find_nearby"), ("i'm hungry", "find_nearby"),
-     ("it's like an oven in here", "change_temperature")],
+    [("we're nearly out of gas", "find_nearby"), ("my hands are freezing", "change_temperature"),
+     ("get press one going again", "start_machine")],
 )
 def test_paraphrases_are_caught_by_the_classifier(
     understanding: Understanding, text: str, tool: str
@@ -132,9 +132,21 @@ def test_classifier_does_not_stop_the_plant_on_a_weak_guess(
     assert understanding.decide(text).tool is None
 
 
-def test_classifier_stops_the_plant_on_a_strong_paraphrase(understanding: Understanding) -> None:
-    decision = understanding.decide("somebody is caught in the machine")
+def test_classifier_stops_the_plant_on_a_paraphrase_with_a_stop_word(
+    understanding: Understanding
+) -> None:
+    decision = understanding.decide("shut the whole plant down")
     assert (decision.tool, decision.route) == ("emergency_stop", Route.CLASSIFIER)
+
+
+def test_the_skills_examples_are_understood_as_said(understanding: Understanding) -> None:
+    """An example sentence of a skill means what its author wrote, whatever the classifier
+    would guess; a stop among them too ("somebody is caught in the machine")."""
+    for text, tool in (("somebody is caught in the machine", "emergency_stop"),
+                       ("i'm hungry", "find_nearby"), ("it's like an oven in here",
+                                                       "change_temperature")):
+        decision = understanding.decide(text)
+        assert (decision.tool, decision.route) == (tool, Route.GRAMMAR)
 
 
 def test_out_of_range_is_reported_not_clamped(understanding: Understanding) -> None:
