@@ -225,6 +225,16 @@ def _values(
     return values
 
 
+def _question(question: str, kind: SlotKind, low: float | None, high: float | None,
+              unit: str) -> str:
+    """A number is asked for with what may be said: "To what temperature? 16 to 30
+    degrees." """
+    if kind != SlotKind.NUMBER or low is None or high is None:
+        return question
+    unit = f" {unit}" if unit else ""
+    return f"{question} {format_number(low)} to {format_number(high)}{unit}."
+
+
 def _arg_spec(
     name: str, info: FieldInfo, lists: Mapping[str, Mapping[str, tuple[str, ...]]]
 ) -> ArgSpec:
@@ -243,6 +253,6 @@ def _arg_spec(
         maximum=high,
         label=label,
         unit=slot.unit,
-        question=slot.question or f"Which {label}?",
+        question=_question(slot.question or f"Which {label}?", kind, low, high, slot.unit),
         values=_values(kind, slot, base, lists),
     )

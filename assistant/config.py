@@ -8,14 +8,17 @@ simulated buses). Any key can be overridden from the environment as
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,21 +37,36 @@ __all__ = [
     "config_path",
     "load_config",
     "read_config",
+    "unknown_environment",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("/etc/assistant/config.toml")
 
 
-class Section(BaseModel):
-    """A table of the file: unknown keys are mistakes, not silently ignored."""
+OTHER_VARIABLES = frozenset({
+    "ASSISTANT_CONFIG", "ASSISTANT_AUDIT_LOG", "ASSISTANT_MODEL_CACHE", "ASSISTANT_VENV",
+    "ASSISTANT_PREFIX", "ASSISTANT_CONFIG_DIR", "ASSISTANT_UNIT_DIR"})
+"""``ASSISTANT_*`` environment variables that are not configuration keys, and who reads
+them: the command line, the model cache, and the install scripts."""
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
-    model_config = ConfigDict(extra="forbid")
+
+class Section(BaseModel):
+    """A table of the file: unknown keys are mistakes, not silently ignored. No text value
+    is longer than a line of configuration can sensibly be."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+
+DeviceName = Annotated[str, Field(max_length=256)]
 
 
 class AudioConfig(Section):
-    input_device: str = ""
+    input_device: DeviceName = ""
     """Microphone: part of its name, or its index; empty for the system default."""
-    output_device: str = ""
+    output_device: DeviceName = ""
     """Speaker: part of its name, or its index; empty for the system default."""
 
 
@@ -87,6 +105,14 @@ class SkillsConfig(Section):
     """Skills to load by name; absent: every installed skill."""
     confirm_seconds: float = Field(8.0, ge=2.0, le=30.0)
 
+    @field_validator("enabled")
+    @classmethod
+    def _some_skill(cls, enabled: list[str] | None) -> list[str] | None:
+        if enabled is not None and not enabled:
+            raise ValueError("no skill would be loaded; name at least one, or leave the key "
+                             "out to load every installed skill")
+        return enabled
+
 
 class CanConfig(Section):
     interface: str = "virtual"
@@ -106,8 +132,22 @@ class VehicleConfig(Section):
     can: CanConfig = Field(default_factory=CanConfig)
 
 
+def _host(value: str) -> str:
+    """An IP address or a host name (RFC 1123), as a Modbus client can connect to it."""
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    if len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError("not an IP address or a host name (letters, digits and hyphens, "
+                         "dot-separated, at most 253 characters)")
+    return value
+
+
 class ModbusConfig(Section):
-    host: str = "127.0.0.1"
+    host: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
     port: int = Field(0, ge=0, le=65535)
     """The PLC's port (usually 502); 0 picks a free one, only with simulate_plc."""
     timeout_s: float = Field(1.0, gt=0.0, le=10.0)
@@ -253,6 +293,9 @@ def read_config(path: Path | None) -> tuple[AssistantConfig | None, list[Problem
             return None, [Problem(str(path), f"cannot read it: {err.strerror or err}")]
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             return None, [Problem(str(path), f"not valid TOML: {err}")]
+        except RecursionError:
+            return None, [Problem(str(path), "not a configuration: arrays or tables nested "
+                                  "too deeply to read")]
 
     class FromFile(AssistantConfig):
         toml_path: ClassVar[Path | None] = path
@@ -263,8 +306,52 @@ def read_config(path: Path | None) -> tuple[AssistantConfig | None, list[Problem
         return None, [_problem(error) for error in err.errors()]
 
 
+def unknown_environment(environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """``ASSISTANT_*`` variables that set nothing (a misspelt key is silently ignored by the
+    settings): each with the nearest real name."""
+    from rapidfuzz import process
+
+    environ = os.environ if environ is None else environ
+    known = sorted(OTHER_VARIABLES | set(_variables(AssistantConfig, "ASSISTANT_")))
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("ASSISTANT_") or upper in OTHER_VARIABLES or _sets_a_key(upper):
+            continue
+        nearest = process.extractOne(upper, known, score_cutoff=70)
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        problems.append(Problem(name, f"unknown environment variable, ignored{hint}"))
+    return problems
+
+
+def _sets_a_key(name: str) -> bool:
+    model: Any = AssistantConfig
+    for part in name.removeprefix("ASSISTANT_").lower().split("__"):
+        fields = getattr(model, "model_fields", None)
+        if fields is None:
+            return model is dict  # below a table of names (factory.machines.ID) anything goes
+        field = fields.get(part)
+        if field is None:
+            return False
+        model = _model_of(field.annotation) or (
+            dict if "dict" in str(field.annotation) else None)
+    return True
+
+
+def _variables(model: Any, prefix: str) -> list[str]:
+    names = []
+    for name, field in model.model_fields.items():
+        variable = f"{prefix}{name.upper()}"
+        inner = _model_of(field.annotation)
+        names += _variables(inner, variable + "__") if inner is not None else [variable]
+    return names
+
+
 def load_config(explicit: Path | None = None) -> AssistantConfig:
-    """The effective configuration, or a :class:`ConfigError` listing every problem."""
+    """The effective configuration, or a :class:`ConfigError` listing every problem.
+    ``ASSISTANT_*`` variables that set nothing are logged as warnings."""
+    for problem in unknown_environment():
+        _LOGGER.warning("%s", problem)
     path = config_path(explicit)
     config, problems = read_config(path)
     if config is None:
@@ -280,10 +367,13 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(location[:-1])
         return Problem(key, f"unknown key; allowed here: {', '.join(allowed)}")
-    message = str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
     if "input" in error and error["type"] != "missing" and not isinstance(
             error["input"], dict):
-        message += f" (got {error['input']!r})"
+        shown = repr(error["input"])
+        if len(shown) > 80:
+            shown = f"{shown[:60]}... ({len(str(error['input']))} characters)"
+        message += f" (got {shown})"
     return Problem(key, message)
 
 

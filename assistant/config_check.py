@@ -4,8 +4,10 @@ Nothing here loads a model or opens a device; ``assistant doctor`` does that."""
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from assistant.config import AssistantConfig, Problem
 from assistant.errors import AssistantError
@@ -48,7 +50,59 @@ def config_problems(config: AssistantConfig) -> list[Problem]:
     named_or_file("text_to_speech.voice", config.text_to_speech.voice, "tts", ".onnx")
     problems += _language_model_problems(config, manifest)
     problems += _skill_problems(config)
+    problems += _path_problems(config)
     return problems
+
+
+_VIRTUAL = (Path("/proc"), Path("/sys"), Path("/dev"))
+_NAME_MAX = 255
+_PATH_MAX = 4096
+
+
+def _path_problems(config: AssistantConfig) -> list[Problem]:
+    """Paths no file system takes, and an audit log that could not be written."""
+    problems = [Problem(key, message) for key, path in _paths(config.model_dump(), "")
+                for message in [_unusable(path)] if message]
+    if any(p.key == "service.audit_log" for p in problems):
+        return problems
+    audit = config.audit_path().absolute()
+    key = "service.audit_log"
+    if any(audit.is_relative_to(root) for root in _VIRTUAL):
+        problems.append(Problem(key, f"{audit} is on a kernel file system, not a disk; use a "
+                                "directory such as /var/lib/assistant"))
+        return problems
+    if audit.exists() and not audit.is_file():
+        problems.append(Problem(key, f"{audit} exists and is not a file"))
+        return problems
+    existing = next(folder for folder in audit.parents if folder.exists())
+    if not existing.is_dir():
+        problems.append(Problem(key, f"{existing} is a file, so {audit} cannot be created"))
+    elif not os.access(audit if audit.exists() else existing, os.W_OK):
+        problems.append(Problem(key, f"{audit if audit.exists() else existing} is not "
+                                "writable by this user; the audit log could not be written"))
+    return problems
+
+
+def _paths(data: Any, key: str) -> list[tuple[str, Path]]:
+    if isinstance(data, Path):
+        return [(key, data)]
+    if isinstance(data, dict):
+        return [found for name, value in data.items()
+                for found in _paths(value, f"{key}.{name}" if key else str(name))]
+    return []
+
+
+def _unusable(path: Path) -> str:
+    text = str(path)
+    if len(text.encode("utf-8", "surrogateescape")) > _PATH_MAX:
+        return f"a path of {len(text)} characters; at most {_PATH_MAX} bytes work"
+    long = [part for part in path.parts if len(part.encode("utf-8", "surrogateescape")) >
+            _NAME_MAX]
+    if long:
+        return f"a name in the path is {len(long[0])} characters; at most {_NAME_MAX} bytes work"
+    if "\x00" in text:
+        return "the path contains a NUL character"
+    return ""
 
 
 def _language_model_problems(config: AssistantConfig, manifest: ModelManifest) -> list[Problem]:

@@ -2,8 +2,10 @@
 
 It holds at most one pending exchange: a confirmation (runs only after a yes within
 ``confirm_seconds``; anything else, or silence, cancels it and says so) or a question for a
-missing argument ("Which window?"). Immediate tools run at once, before a pending
-confirmation is cancelled, never behind it.
+missing argument ("Which window?"). A stop (an immediate tool) is recognized before
+anything pending looks at the utterance: it runs at once, and only then is the pending
+confirmation cancelled or the question dropped. "Stop all" is never the answer to "Which
+window?", nor "emergency stop" the text of a note.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ CONFIRM_SECONDS = 8.0
 """Seconds a confirmation waits for a spoken yes."""
 _ASK_ATTEMPTS = 2
 NOT_UNDERSTOOD = "Sorry, I can't do that."
+QUESTION_DROPPED = "The earlier request was cancelled."
 
 
 @dataclass
@@ -114,17 +117,30 @@ class Dialogue:
 
     async def _respond(self, text: str) -> str:
         act = dialogue_act(normalize(text))
+        decision = self.understanding.decide(text) if act is None else None
+        if decision is not None and self._is_immediate(decision):
+            return await self._stop_first(decision)
         pending = self._pending
         if isinstance(pending, _Confirmation):
-            return await self._while_confirming(pending, act, text)
+            return await self._while_confirming(pending, act, decision)
         if isinstance(pending, _Question):
-            return await self._while_asking(pending, act, text)
-        if act is not None:
+            return await self._while_asking(pending, act, text, decision)
+        if decision is None:
             return self._say(self._act_alone(act))
-        return await self._new_request(await self.understanding.understand(text))
+        return await self._new_request(await self.understanding.refine(decision))
+
+    async def _stop_first(self, decision: Decision) -> str:
+        """A stop runs before whatever was pending is cancelled or dropped."""
+        pending, self._pending = self._pending, None
+        reply = await self._new_request(decision, speak=False)
+        if isinstance(pending, _Confirmation):
+            reply = f"{reply} {await self._cancel(pending, 'a stop')}"
+        elif isinstance(pending, _Question):
+            reply = f"{reply} {QUESTION_DROPPED}"
+        return self._say(reply)
 
     async def _while_confirming(
-        self, pending: _Confirmation, act: DialogueAct | None, text: str
+        self, pending: _Confirmation, act: DialogueAct | None, decision: Decision | None
     ) -> str:
         if act == DialogueAct.YES:
             self._pending = None
@@ -133,19 +149,14 @@ class Dialogue:
             pending.deadline = self._clock() + self.confirm_seconds
             return self._say(pending.question)
         self._pending = None
-        if act is not None:
-            return self._say(await self._cancel(pending, f"answered {act.value}"))
-        decision = await self.understanding.understand(text)
-        if decision.tool is not None and self._is_immediate(decision):
-            # The stop runs first; the pending confirmation is cancelled after it.
-            reply = await self._new_request(decision, speak=False)
-            cancelled = await self._cancel(pending, "another request")
-            return self._say(f"{reply} {cancelled}")
+        if decision is None:
+            return self._say(await self._cancel(pending, f"answered {act}"))
         cancelled = await self._cancel(pending, "another request")
-        reply = await self._new_request(decision, speak=False)
+        reply = await self._new_request(await self.understanding.refine(decision), speak=False)
         return self._say(f"{cancelled} {reply}")
 
-    async def _while_asking(self, pending: _Question, act: DialogueAct | None, text: str) -> str:
+    async def _while_asking(self, pending: _Question, act: DialogueAct | None, text: str,
+                            decision: Decision | None) -> str:
         if act in (DialogueAct.CANCEL, DialogueAct.NO, DialogueAct.STOP_TALKING):
             self._pending = None
             return self._say("Okay, cancelled.")
@@ -158,7 +169,7 @@ class Dialogue:
             outcome = await self.dispatcher.propose(ToolCall(pending.tool, arguments,
                                                              pending.route))
             return self._say(self._after(outcome, pending.route))
-        decision = await self.understanding.understand(text)
+        decision = await self.understanding.refine(decision or self.understanding.decide(text))
         if decision.tool is not None:
             self._pending = None
             return await self._new_request(decision)
@@ -200,7 +211,7 @@ class Dialogue:
         action = pending.question.removesuffix(" Are you sure?").rstrip(".")
         return f"Cancelled: {action[:1].lower()}{action[1:]} was not done."
 
-    def _act_alone(self, act: DialogueAct) -> str:
+    def _act_alone(self, act: DialogueAct | None) -> str:
         if act == DialogueAct.REPEAT:
             return self.last_reply or "I haven't said anything yet."
         if act in (DialogueAct.YES, DialogueAct.NO):

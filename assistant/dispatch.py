@@ -6,6 +6,10 @@ a spoken yes when its class is *confirm*, and audited before anything is actuate
 before the reply. If the audit log cannot be written, nothing is actuated, with one
 deliberate exception: *immediate* tools (stops) still run, because a stop must never be
 blocked by a logging failure; their reply says the audit log failed.
+
+An action ends done, failed, or unconfirmed: the command reached the controlled system,
+which never confirmed it. Unconfirmed is its own outcome in the event, the audit record and
+the reply, which says neither that it happened nor that it did not, and what to check.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from pydantic import BaseModel
 
 from assistant.audit import AuditLog
 from assistant.catalog import Catalog
-from assistant.errors import AuditError
-from assistant.events import ActionEvent, ConfirmEvent, ErrorEvent, EventSink, RefusedEvent
+from assistant.errors import AuditError, UnconfirmedError
+from assistant.events import (
+    ActionEvent,
+    ActionOutcome,
+    ConfirmEvent,
+    ErrorEvent,
+    EventSink,
+    RefusedEvent,
+)
 from assistant.skill_api import Safety, Tool
 
 __all__ = ["Dispatcher", "Outcome", "OutcomeKind", "ToolCall"]
@@ -41,6 +52,7 @@ class ToolCall:
 class OutcomeKind(StrEnum):
     ACTED = "acted"
     FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
     REFUSED = "refused"
     CONFIRM = "confirm"
     ASK = "ask"
@@ -123,22 +135,32 @@ class Dispatcher:
         audited = await self._audited("executing", tool=tool.name, arguments=arguments)
         if not audited and tool.safety_of(model) != Safety.IMMEDIATE:
             return self._audit_refusal(tool.name)
-        try:
-            result = await tool.handler(model)
-            ok, message = result.ok, result.message
-        except Exception as err:  # a skill's back-end failure is reported, never crashes
-            _LOGGER.exception("tool %s failed", tool.name)
-            ok, message = False, f"That didn't work: {err}."
-            self._emit(ErrorEvent(t_ms=self._now_ms(), code="dispatch-tool-failed",
-                                  message=f"{tool.name}: {err}"))
+        outcome, message = await self._run(tool, model)
+        ok = outcome == ActionOutcome.DONE
         recorded = await self._audited("result", tool=tool.name, arguments=arguments, ok=ok,
-                                       message=message)
+                                       outcome=outcome, message=message)
         if not (recorded and audited):
             message += " The audit log could not be written."
         self._emit(ActionEvent(t_ms=self._now_ms(), tool=tool.name, arguments=arguments, ok=ok,
-                               message=message))
-        return Outcome(OutcomeKind.ACTED if ok else OutcomeKind.FAILED, message, tool.name,
-                       model, arguments=arguments)
+                               message=message, outcome=outcome))
+        kind = {ActionOutcome.DONE: OutcomeKind.ACTED, ActionOutcome.FAILED: OutcomeKind.FAILED,
+                ActionOutcome.UNCONFIRMED: OutcomeKind.UNCONFIRMED}[outcome]
+        return Outcome(kind, message, tool.name, model, arguments=arguments)
+
+    async def _run(self, tool: Tool, model: BaseModel) -> tuple[ActionOutcome, str]:
+        """The handler's result; a back end that fails is reported, never crashes the loop."""
+        try:
+            result = await tool.handler(model)
+        except UnconfirmedError as err:
+            _LOGGER.warning("tool %s unconfirmed: %s", tool.name, err)
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code=err.code, message=err.message))
+            return ActionOutcome.UNCONFIRMED, f"Sent, but not confirmed: {err.message}."
+        except Exception as err:
+            _LOGGER.exception("tool %s failed", tool.name)
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code=getattr(
+                err, "code", "dispatch-tool-failed"), message=f"{tool.name}: {err}"))
+            return ActionOutcome.FAILED, f"That didn't work: {err}."
+        return (ActionOutcome.DONE if result.ok else ActionOutcome.FAILED), result.message
 
     async def refuse(self, tool_name: str | None, reason: str) -> Outcome:
         await self._audited("refused", tool=tool_name, reason=reason)

@@ -6,6 +6,7 @@
     ├── UnderstandingError         nlu: the understanding tiers could not be built
     ├── DispatchError              dispatch: a tool call could not be carried out
     │   └── BackendError           dispatch: the controlled system did not answer
+    │       └── UnconfirmedError   dispatch: a command was sent, never confirmed
     ├── AuditError                 audit: the audit log could not be written
     ├── ModelError                 models: a model file is missing or fails its checksum
     ├── LanguageModelError         slm: the language model failed or ran out of time
@@ -37,6 +38,7 @@ __all__ = [
     "SpeechToTextError",
     "TemplateError",
     "TextToSpeechError",
+    "UnconfirmedError",
     "UnderstandingError",
     "WakeWordError",
 ]
@@ -77,6 +79,11 @@ class DispatchError(AssistantError):
 
 class BackendError(DispatchError):
     """The controlled system (vehicle, plant) failed to carry out a command."""
+
+
+class UnconfirmedError(BackendError):
+    """A command reached the controlled system, which never confirmed it: it may or may not
+    have happened, and nobody may say either."""
 
 
 class AuditError(AssistantError):

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ActionEvent",
+    "ActionOutcome",
     "CancelledEvent",
     "ConfirmEvent",
     "ErrorEvent",
@@ -94,13 +95,26 @@ class ConfirmEvent(Event):
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+class ActionOutcome(StrEnum):
+    """What became of an action: done, not done, or sent and never confirmed (it may or may
+    not have happened; nobody may say either)."""
+
+    DONE = "done"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ActionEvent(Event):
+    """``ok`` is true only when the action is known to be done; ``outcome`` tells a failure
+    from a command that was sent and never confirmed."""
+
     TYPE: ClassVar[EventType] = EventType.ACTION
     tool: str
     arguments: dict[str, Any]
     ok: bool
     message: str
+    outcome: ActionOutcome = ActionOutcome.DONE
 
 
 @dataclass(frozen=True, kw_only=True)

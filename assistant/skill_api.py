@@ -59,6 +59,8 @@ class Slot:
     ``kind`` overrides the kind derived from the type: TEXT for free text captured as spoken,
     DURATION for seconds said as "two and a half minutes", CONFIGURED for ids whose names
     come from configuration (``list_name`` names the list the skill provides).
+    ``question`` asks for the argument when a request leaves it out (default "Which
+    <label>?"); a number's range is added to it ("To what temperature? 16 to 30 degrees.").
     """
 
     label: str = ""

@@ -20,18 +20,29 @@ __all__ = ["WavFileSink", "WavFileSource", "read_wav", "write_wav"]
 def read_wav(path: Path) -> npt.NDArray[np.int16]:
     """Any WAV libsndfile reads (any rate, channels, 8-32 bit, float, extensible) as
     16 kHz mono int16; a clear error for anything else."""
-    if not path.is_file():
-        raise AudioError("audio-file-missing", f"audio file {path} does not exist")
+    try:
+        exists = path.is_file()
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte: no such file
+        raise AudioError("audio-file-unreadable", f"cannot open audio file {_shown(path)}: "
+                         f"{getattr(err, 'strerror', None) or err}") from err
+    if not exists:
+        raise AudioError("audio-file-missing", f"audio file {_shown(path)} does not exist")
     try:
         # Read as float: libsndfile does not scale float files when asked for integers.
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as err:
         raise AudioError("audio-file-invalid",
-                         f"{path} is not a readable WAV file ({err}); convert it with "
+                         f"{_shown(path)} is not a readable WAV file ({err}); convert it with "
                          f"'sox {path.name} -b 16 out.wav'") from err
     channels = data.shape[1]
     samples = np.clip(np.round(np.ascontiguousarray(data).reshape(-1) * 32768.0), -32768, 32767)
     return to_assistant_rate(samples.astype(np.int16), int(rate), channels)
+
+
+def _shown(path: Path) -> str:
+    """A path as said in an error: a name of any length is cut to something readable."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
 
 
 def write_wav(path: Path, samples: npt.NDArray[np.int16], rate: int = SAMPLE_RATE) -> None:

@@ -8,19 +8,22 @@ from typing import Any, TextIO
 
 import tomli_w
 
-from assistant.config import AssistantConfig, config_path, read_config
+from assistant.config import AssistantConfig, config_path, read_config, unknown_environment
 from assistant.config_check import config_problems
 
 __all__ = ["check_config", "show_config"]
 
 
 def check_config(explicit: Path | None, out: TextIO) -> int:
-    """Every problem, one per line with its key; 0 when there are none."""
+    """Every problem, one per line with its key; 0 when there are none. ``ASSISTANT_*``
+    variables that set nothing are warnings: they do not fail the check."""
     path = config_path(explicit)
     where = str(path) if path is not None else "the built-in defaults (no file)"
     config, problems = read_config(path)
     if config is not None:
         problems = config_problems(config)
+    for warning in unknown_environment():
+        out.write(f"warning: {warning}\n")
     if not problems:
         out.write(f"{where}: ok\n")
         return 0

@@ -42,8 +42,11 @@ _ROOT_RULE = re.compile(r"^root ::=", re.MULTILINE)
 T = TypeVar("T")
 
 
-class _Stopped(Exception):
+class _Stopped(LanguageModelError):
     """The deadline passed or the caller went away."""
+
+    def __init__(self) -> None:
+        super().__init__("slm-timeout", "the language model was stopped at its deadline")
 
 
 class _Incomplete(LanguageModelError):
@@ -86,10 +89,11 @@ class LlamaCppModel:
 
     @classmethod
     def open(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
-             context: int = 1024) -> LlamaCppModel:
+             context: int = 1024, warmup_s: float = 60.0) -> LlamaCppModel:
         """Load ``path`` (already checksum-verified), evaluate ``prefix`` into the cache and
         warm up; blocking, for start-up. ``context`` grows if the prefix (the tool list)
-        leaves less than :data:`_ROOM` tokens for the per-call prompt."""
+        leaves less than :data:`_ROOM` tokens for the per-call prompt. A warm-up that takes
+        over ``warmup_s`` (a loaded or slow machine) is a :class:`LanguageModelError`."""
         try:
             from llama_cpp import Llama
         except ImportError as err:
@@ -111,12 +115,22 @@ class LlamaCppModel:
                     f"{len(tokens)} tokens; at most {_MAX_CONTEXT - _ROOM} fit; "
                     "enable fewer skills")
             return cls.open(path, prefix, name=name, threads=threads,
-                            context=-(-(len(tokens) + _ROOM) // 256) * 256)
+                            context=-(-(len(tokens) + _ROOM) // 256) * 256, warmup_s=warmup_s)
         worker = ThreadPoolExecutor(1, thread_name_prefix=f"slm-{name}")
         model = cls(llama, tokens, name, worker)
         # Warm up: the first calls allocate compute buffers.
-        model._choose('"hello" ->', [" none", " hello"], threading.Event(),
-                      time.monotonic() + 60.0)
+        try:
+            model._choose('"hello" ->', [" none", " hello"], threading.Event(),
+                          time.monotonic() + warmup_s)
+        except Exception as err:
+            worker.shutdown(wait=False)
+            llama.close()
+            if isinstance(err, _Stopped):
+                raise LanguageModelError(
+                    "slm-warmup-timeout", f"warming up {path.name} took over {warmup_s:.0f} s; "
+                    "this machine is too busy or too slow for it") from err
+            raise LanguageModelError("slm-load-failed", f"cannot warm up {path.name}: "
+                                     f"{err!r}") from err
         return model
 
     async def choose(self, prompt: str, options: Sequence[str], *,
@@ -139,6 +153,9 @@ class LlamaCppModel:
         stop = threading.Event()
         budget = deadline - time.monotonic()
         future = asyncio.get_running_loop().run_in_executor(self._worker, job, stop)
+        # Past its deadline the job ends on its own, with _Stopped nobody awaits: read it, so
+        # asyncio does not report "Future exception was never retrieved".
+        future.add_done_callback(_retrieve)
         try:
             return await asyncio.wait_for(asyncio.shield(future), max(budget, 0.0))
         except (TimeoutError, _Stopped) as err:
@@ -233,6 +250,11 @@ class LlamaCppModel:
             grammar = LlamaGrammar.from_string(f'root ::= " " value\n{rules}', verbose=False)
             self._grammars[key] = grammar
         return grammar
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def library_cpu_features() -> set[str]:

@@ -48,6 +48,8 @@ class LanguageModelSettings:
     budget_ms: float = 1000.0
     """Longest a decision may take; past it the answer is no tool."""
     threads: int = 2
+    warmup_s: float = 60.0
+    """Longest the warm-up at start-up may take; past it the model is not used."""
 
     @property
     def enabled(self) -> bool:
@@ -82,7 +84,8 @@ def open_language_model(settings: LanguageModelSettings, prefix: str) -> Languag
     from assistant.llm.llama import LlamaCppModel
 
     path = model_file(settings)
-    model = LlamaCppModel.open(path, prefix, name=settings.label, threads=settings.threads)
+    model = LlamaCppModel.open(path, prefix, name=settings.label, threads=settings.threads,
+                               warmup_s=settings.warmup_s)
     _LOGGER.info("language model %s loaded from %s", settings.label, path)
     return model
 

@@ -152,7 +152,11 @@ class Understanding:
     async def understand(self, text: str) -> Decision:
         """:meth:`decide`, then the language model for what it left undecided; never
         raises. A model that abstains, fails or runs out of time gives no tool."""
-        decision = self.decide(text)
+        return await self.refine(self.decide(text))
+
+    async def refine(self, decision: Decision) -> Decision:
+        """A decision of :meth:`decide`, with the language model asked if it is undecided."""
+        text = decision.text
         tier = self.model_tier
         utterance = decision.normalized
         if tier is None or decision.route != Route.NONE or utterance.empty \

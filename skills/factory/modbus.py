@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,11 +32,12 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from assistant.errors import BackendError
+from assistant.errors import BackendError, UnconfirmedError
 from skills.factory.plant import MachineState, MaintenanceNote, PlantConfig, SimulatedPlant
 
 __all__ = ["ALARM_CODES", "ModbusPlant", "PlcSimulator", "RegisterMap"]
 
+_LOGGER = logging.getLogger(__name__)
 UNIT = 1
 STOP_ALL_COIL = 100
 ACK_COIL = 200
@@ -189,8 +191,11 @@ class ModbusPlant:
 
     Every call has a timeout. A plant that does not answer is a :class:`BackendError` with a
     spoken reason; the client reconnects on the next call, no sooner than its backoff
-    (0.5 s, doubling to 10 s) allows. Maintenance notes are kept by the assistant, not the
-    PLC.
+    (0.5 s, doubling to 10 s) allows, except for stops: a stop is tried on the bus at once,
+    whatever the backoff, and once more on a fresh connection if the first try fails (a stop
+    written twice is still one stop). A write sent and never answered is an
+    :class:`UnconfirmedError`: it may have happened. Maintenance notes are kept by the
+    assistant, not the PLC.
     """
 
     def __init__(self, config: PlantConfig, host: str, port: int, *, timeout_s: float = 1.0,
@@ -220,16 +225,17 @@ class ModbusPlant:
         await self._call("write_coil", self.map.machines.index(machine), True)
 
     async def stop_machine(self, machine: str) -> None:
-        await self._call("write_coil", self.map.machines.index(machine), False)
+        await self._stop("write_coil", self.map.machines.index(machine), False)
 
     async def stop_all(self) -> None:
-        await self._call("write_coil", STOP_ALL_COIL, True)
+        await self._stop("write_coil", STOP_ALL_COIL, True)
 
     async def stop_all_latched(self) -> bool:
         return bool((await self._call("read_discrete_inputs", LATCH_INPUT, count=1)).bits[0])
 
     async def set_conveyor_speed(self, conveyor: str, percent: int) -> None:
-        await self._call("write_register", self.map.conveyors.index(conveyor), percent)
+        write = self._stop if percent == 0 else self._call
+        await write("write_register", self.map.conveyors.index(conveyor), percent)
 
     async def acknowledge_alarms(self, machine: str | None) -> list[str]:
         alarms = await self._call("read_input_registers", 0, count=len(self.map.machines))
@@ -247,19 +253,38 @@ class ModbusPlant:
     async def log_maintenance_note(self, machine: str, note: str) -> None:
         self.notes.append(MaintenanceNote(datetime.now(UTC), machine, note))
 
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def _stop(self, method: str, *args: Any) -> None:
+        """A stop: tried at once whatever the backoff, and again on a new connection if the
+        first try fails; only the second failure is reported."""
+        try:
+            await self._call(method, *args, urgent=True)
+        except BackendError as err:
+            if err.code == "plant-refused":
+                raise
+            _LOGGER.warning("stop %s%s failed (%s); trying once more", method, args, err)
+            try:
+                await self._call(method, *args, urgent=True)
+            except BackendError as again:
+                # Sent once already: whatever the second try says, it may have happened.
+                if isinstance(err, UnconfirmedError) and \
+                        not isinstance(again, UnconfirmedError):
+                    raise err from again
+                raise
+
+    async def _call(self, method: str, *args: Any, urgent: bool = False, **kwargs: Any) -> Any:
         from pymodbus.exceptions import ModbusException
 
-        await self._connected()
+        await self._connected(urgent=urgent)
         try:
             response = await getattr(self._client, method)(*args, device_id=UNIT, **kwargs)
         except (ModbusException, OSError, TimeoutError) as err:
             self._failed()
             if method.startswith("write"):
                 # Sent, never confirmed: it may or may not have happened; never claim either.
-                raise BackendError("plant-unconfirmed", f"the plant controller at "
-                                   f"{self.where} stopped answering before it confirmed the "
-                                   "command; check at the plant whether it happened") from err
+                raise UnconfirmedError("plant-unconfirmed", f"the plant controller at "
+                                       f"{self.where} stopped answering before it confirmed "
+                                       "the command; check at the plant whether it "
+                                       "happened") from err
             raise BackendError("plant-unreachable", f"the plant controller at {self.where} "
                                "did not answer, so nothing was done") from err
         if response.isError():
@@ -270,7 +295,7 @@ class ModbusPlant:
         self._backoff_s = 0.0
         return response
 
-    async def _connected(self) -> None:
+    async def _connected(self, *, urgent: bool = False) -> None:
         if self._client is None:
             from pymodbus.client import AsyncModbusTcpClient
 
@@ -279,7 +304,7 @@ class ModbusPlant:
                                                 retries=0, reconnect_delay=0)
         if self._client.connected:
             return
-        if self._clock() < self._next_attempt:
+        if self._clock() < self._next_attempt and not urgent:
             raise BackendError("plant-unreachable", f"the plant controller at {self.where} is "
                                "not reachable; I'm retrying, so nothing was done")
         if not await self._client.connect():

@@ -28,7 +28,7 @@ class SetConveyorSpeed(BaseModel):
     model_config = ConfigDict(frozen=True)
     conveyor: Annotated[str, _CONVEYOR]
     percent: Annotated[int, Field(ge=0, le=100), Slot(
-        label="conveyor speed", unit="percent", question="What speed, 0 to 100 percent?",
+        label="conveyor speed", unit="percent", question="What speed?",
         aliases={0: ("stop", "stopped", "zero", "off"),
                  100: ("full speed", "full", "maximum", "max", "top speed", "maximum speed"),
                  50: ("half speed", "half")})]

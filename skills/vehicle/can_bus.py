@@ -22,7 +22,7 @@ from typing import Any
 import can
 import cantools
 
-from assistant.errors import BackendError
+from assistant.errors import BackendError, UnconfirmedError
 from skills.vehicle.backend import (
     CABIN_ZONES,
     DefrostTarget,
@@ -314,8 +314,9 @@ class CanVehicle:
                                       data=data))
             result = await asyncio.wait_for(answer, self._timeout_s)
         except TimeoutError as err:  # before OSError, of which it is a subclass
-            raise BackendError("vehicle-bus-timeout", "the car's body controller did not "
-                               "confirm the command, so I can't say it was done") from err
+            raise UnconfirmedError("vehicle-unconfirmed", "the car's body controller did "
+                                   "not confirm the command, so I can't say whether it "
+                                   "happened") from err
         except (can.CanError, OSError) as err:
             raise BackendError("vehicle-bus-error", f"the CAN bus failed ({err}), so nothing "
                                "was done") from err

@@ -44,7 +44,7 @@ _WINDOW = Slot(
 )
 _POSITION = Slot(
     label="window position", unit="percent",
-    question="How far open, from 0 to 100 percent?",
+    question="How far open?",
     aliases={
         50: ("halfway", "half way", "half", "half open", "to the middle"),
         10: ("a crack", "a little", "a little bit", "a bit", "slightly", "an inch"),
@@ -73,7 +73,7 @@ _SEAT_LEVEL = {0: ("off",), 1: ("low", "lowest", "minimum"), 2: ("medium", "mid"
 class SetTemperature(BaseModel):
     model_config = ConfigDict(frozen=True)
     celsius: Annotated[float, Field(ge=16, le=30), Slot(label="temperature", unit="degrees",
-                                                         question="What temperature?")]
+                                                         question="To what temperature?")]
     zone: Annotated[Zone, _ZONE] = Zone.ALL
 
 
@@ -87,7 +87,7 @@ class ChangeTemperature(BaseModel):
 class SetFanSpeed(BaseModel):
     model_config = ConfigDict(frozen=True)
     level: Annotated[int, Field(ge=0, le=7), Slot(label="fan speed", aliases=_OFF_MAX_7,
-                                                  question="Which fan speed, 0 to 7?")]
+                                                  question="Which fan speed?")]
 
 
 class SetAirConditioning(BaseModel):
@@ -109,7 +109,7 @@ class SetSeatHeater(BaseModel):
     seat: Annotated[Seat, _SEAT]
     level: Annotated[int, Field(ge=0, le=3), Slot(label="seat heater level",
                                                   aliases=_SEAT_LEVEL,
-                                                  question="Which level, 0 to 3?")]
+                                                  question="Which level?")]
 
 
 class SetWindow(BaseModel):
@@ -145,7 +145,7 @@ class FindNearby(BaseModel):
 class SetVolume(BaseModel):
     model_config = ConfigDict(frozen=True)
     level: Annotated[int, Field(ge=0, le=100), Slot(
-        label="volume", unit="percent", question="Which volume, 0 to 100?",
+        label="volume", unit="percent", question="Which volume?",
         aliases={0: ("mute", "off", "silent", "zero"), 100: ("max", "maximum", "full")})]
 
 

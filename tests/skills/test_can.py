@@ -90,8 +90,10 @@ async def test_a_silent_body_controller_is_reported_and_survived(
     await can_session.say("set the fan speed to 3")
     await controller.stop()
     reply = await can_session.say("set the fan speed to 6")
-    assert "did not confirm" in reply and "done" in reply
+    assert "did not confirm" in reply and "whether it happened" in reply
+    assert "didn't work" not in reply
     assert controller.car.fan_level == 3
     assert [a["ok"] for a in can_session.of("action")] == [True, False]
+    assert can_session.of("action")[-1]["outcome"] == "unconfirmed"
     assert "did not confirm" in can_session.audit_path.read_text(encoding="utf-8")
     assert "navigat" in (await can_session.say("navigate to the airport")).lower()
