@@ -69,8 +69,10 @@ def build_assistant(
     clock: Callable[[], float] = time.monotonic,
     confirm_seconds: float = CONFIRM_SECONDS,
     classifier: IntentClassifier | None = None,
+    audit: AuditLog | None = None,
 ) -> Assistant:
-    """Everything the text core needs, wired; the skills' notices become reply events."""
+    """Everything the text core needs, wired; the skills' notices become reply events.
+    ``audit`` is a log of the caller's (``audit_path`` is then not used)."""
     started = clock()
     timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
 
@@ -78,7 +80,7 @@ def build_assistant(
         emit(ReplyEvent(t_ms=timestamp(), text=text))
 
     loaded, understanding = build_understanding(enabled, configs, notify, classifier)
-    audit = AuditLog(audit_path or default_audit_path())
+    audit = audit or AuditLog(audit_path or default_audit_path())
     dispatcher = Dispatcher(loaded.catalog, audit, emit, timestamp)
     dialogue = Dialogue(understanding, dispatcher, emit, now_ms=timestamp, clock=clock,
                         confirm_seconds=confirm_seconds)

@@ -100,11 +100,11 @@ class AuditLog:
                 written += self._write(fd, data[written:])
             os.fsync(fd)
         except OSError:
-            if written:
-                try:
+            try:
+                if written or os.fstat(fd).st_size > end:
                     os.ftruncate(fd, end)
-                except OSError:
-                    self._torn = True  # cut it off next time instead
+            except OSError:
+                self._torn = True  # cut it off next time instead
             raise
 
     def _open(self) -> int:

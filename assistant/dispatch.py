@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from assistant.audit import AuditLog
 from assistant.catalog import Catalog
-from assistant.errors import AuditError, UnconfirmedError
+from assistant.errors import AuditError, BackendError, UnconfirmedError
 from assistant.events import (
     ActionEvent,
     ActionOutcome,
@@ -155,10 +155,15 @@ class Dispatcher:
             _LOGGER.warning("tool %s unconfirmed: %s", tool.name, err)
             self._emit(ErrorEvent(t_ms=self._now_ms(), code=err.code, message=err.message))
             return ActionOutcome.UNCONFIRMED, f"Sent, but not confirmed: {err.message}."
-        except Exception as err:
+        except BackendError as err:  # the controlled system said no or did not answer
+            _LOGGER.warning("tool %s failed: %s", tool.name, err)
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code=err.code,
+                                  message=f"{tool.name}: {err}"))
+            return ActionOutcome.FAILED, f"That didn't work: {err}."
+        except Exception as err:  # a skill's bug: reported with its traceback, never fatal
             _LOGGER.exception("tool %s failed", tool.name)
-            self._emit(ErrorEvent(t_ms=self._now_ms(), code=getattr(
-                err, "code", "dispatch-tool-failed"), message=f"{tool.name}: {err}"))
+            self._emit(ErrorEvent(t_ms=self._now_ms(), code="dispatch-tool-failed",
+                                  message=f"{tool.name}: {err}"))
             return ActionOutcome.FAILED, f"That didn't work: {err}."
         return (ActionOutcome.DONE if result.ok else ActionOutcome.FAILED), result.message
 

@@ -214,3 +214,66 @@ def test_no_conversation_crashes_the_dialogue(
             assert isinstance(await session.say(text), str)
 
     asyncio.run(converse())
+
+
+async def test_a_stop_is_never_the_answer_to_a_question(session: Session) -> None:
+    """Issue 12: "stop all" said to "Which window?" opened every window."""
+    assert await session.say("open the window") == "Which window?"
+    reply = await session.say("stop all")
+    assert session.of("action")[0]["tool"] == "emergency_stop"
+    assert session.plant.latched
+    assert all(position == 0 for position in session.vehicle.windows.values())
+    assert reply.endswith("The earlier request was cancelled.")
+    assert not session.assistant.dialogue.awaiting
+
+
+async def test_a_stop_is_never_the_text_of_a_note(session: Session) -> None:
+    """Issue 12: "emergency stop" became the note, and press one then started."""
+    assert await session.say("log a note for the lathe") == "What should the note say?"
+    await session.say("emergency stop")
+    assert session.plant.latched and session.plant.notes == []
+    assert "latched" in await session.say("start press one")
+    assert await session.say("yes") == "There's nothing to confirm."
+    assert not session.plant.running["press_1"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "question", "answer", "done"),
+    [("set the temperature", "To what temperature? 16 to 30 degrees.", "twenty two",
+      "Temperature set to 22 degrees everywhere."),
+     ("set the volume", "Which volume? 0 to 100 percent.", "40", "Volume 40."),
+     ("set the fan speed", "Which fan speed? 0 to 7.", "three", "Fan speed 3."),
+     ("start a machine", "Which machine?", "the welder", "Start welder. Are you sure?"),
+     ("close the window", "Which window?", "the driver's", "Driver window closed."),
+     ("set conveyor speed to 40 percent", "Which conveyor?", "conveyor two",
+      "Conveyor two at 40 percent.")],
+)
+async def test_every_missing_argument_is_asked_for(
+    session: Session, request_: str, question: str, answer: str, done: str
+) -> None:
+    assert await session.say(request_) == question
+    assert await session.say(answer) == done
+
+
+async def test_a_stop_said_instead_of_the_answer_acts(session: Session) -> None:
+    session.plant.running["lathe"] = True
+    assert await session.say("start a machine") == "Which machine?"
+    await session.say("stop the lathe")
+    assert [a["tool"] for a in session.of("action")] == ["stop_machine"]
+    assert "confirm" not in session.kinds()
+    assert not session.plant.running["lathe"]
+
+
+async def test_an_unconfirmed_stop_is_neither_done_nor_not_done(session: Session) -> None:
+    from skills.factory.plant import BusFault
+
+    session.plant.fault = BusFault.NO_ACK
+    reply = await session.say("emergency stop")
+    [action] = session.of("action")
+    assert (action["ok"], action["outcome"]) == (False, "unconfirmed")
+    assert reply.startswith("Sent, but not confirmed:") and "check at the plant" in reply
+    assert "didn't work" not in reply and "nothing was done" not in reply
+    assert _audit(session)[-1] | {"ts": ""} == {
+        "ts": "", "kind": "result", "tool": "emergency_stop", "arguments": {}, "ok": False,
+        "outcome": "unconfirmed", "message": action["message"]}
+    assert session.plant.latched  # it had happened after all

@@ -296,3 +296,16 @@ async def test_a_model_that_is_not_used_is_said_once_and_the_turn_still_works(
     assert "not used" in errors[0]["message"]
     assert _kinds(events)[1:] == ["wake", "speech_end", "transcript", "intent", "action",
                                   "reply"]
+
+
+async def test_a_stop_said_to_a_question_acts_by_voice(classifier: IntentClassifier,
+                                                       tmp_path: Path) -> None:
+    """Issue 12: by voice too, "stop all" answered "Which window?" by opening every window."""
+    marks = script(("wake", 0), ("say", 2), ("silence", 40), ("say", 3), ("silence", 10))
+    session, events, _ = _session(["open the window", "stop all"], marks, classifier, tmp_path)
+    await _run(session)
+    actions = [e.to_json() for e in events if e.TYPE.value == "action"]
+    assert [a["tool"] for a in actions] == ["emergency_stop"]
+    car = session.assistant.backend("vehicle")
+    assert all(p == 0 for p in car.windows.values())  # type: ignore[attr-defined]
+    assert session.assistant.backend("factory").latched  # type: ignore[attr-defined]

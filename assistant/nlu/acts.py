@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from assistant.nlu.normalize import Normalized
 
-__all__ = ["DialogueAct", "dialogue_act"]
+__all__ = ["PHRASES", "DialogueAct", "dialogue_act"]
 
 
 class DialogueAct(StrEnum):
@@ -17,7 +17,7 @@ class DialogueAct(StrEnum):
     STOP_TALKING = "stop_talking"
 
 
-_PHRASES: dict[DialogueAct, tuple[str, ...]] = {
+PHRASES: dict[DialogueAct, tuple[str, ...]] = {
     DialogueAct.YES: (
         "yes", "yeah", "yep", "yup", "sure", "yes please", "do it", "go ahead", "confirm",
         "confirmed", "affirmative", "correct", "that's right", "right", "i'm sure", "yes i'm sure",
@@ -40,7 +40,7 @@ _PHRASES: dict[DialogueAct, tuple[str, ...]] = {
         "stop it", "that's enough",
     ),
 }
-_BY_PHRASE = {phrase: act for act, phrases in _PHRASES.items() for phrase in phrases}
+_BY_PHRASE = {phrase: act for act, phrases in PHRASES.items() for phrase in phrases}
 
 
 def dialogue_act(utterance: Normalized) -> DialogueAct | None:

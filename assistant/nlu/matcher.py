@@ -170,10 +170,14 @@ class TemplateMatcher:
 
     def match(self, utterance: Normalized) -> TemplateMatch | None:
         """The most specific template matching the utterance, or None; a sentence said
-        whole before one said without its required values."""
+        whole before one said without its required values, which takes a word beyond
+        little ones ("on" alone is no "<machine> on")."""
         if utterance.empty:
             return None
-        return self._match(self._compiled, utterance) or self._match(self._unsaid, utterance)
+        whole = self._match(self._compiled, utterance)
+        if whole is not None or set(utterance.digits.split()) <= function_words():
+            return whole
+        return self._match(self._unsaid, utterance)
 
     def _match(self, compiled: list[_Compiled], utterance: Normalized) -> TemplateMatch | None:
         exact = self._best(compiled, utterance.spoken, utterance.digits, None, None)

@@ -1,7 +1,9 @@
 """The plant as the factory skill sees it, its configuration, and a simulator with state.
 
 The simulator's stop-all latch can only be cleared by :meth:`SimulatedPlant.reset_at_plant`,
-which no tool calls: resetting is done by a person at the plant.
+which no tool calls: resetting is done by a person at the plant. Its ``fault`` plays the
+bus failures a real controller has, as the Modbus client reports them: ``DOWN``, nothing
+answers and nothing happens; ``NO_ACK``, commands are carried out but never confirmed.
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.errors import SkillLoadError
+from assistant.errors import BackendError, SkillLoadError, UnconfirmedError
 
 __all__ = [
     "DEFAULT_PLANT",
+    "BusFault",
     "MachineState",
     "MaintenanceNote",
     "PlantBackend",
@@ -110,6 +114,16 @@ class PlantBackend(Protocol):
     async def log_maintenance_note(self, machine: str, note: str) -> None: ...
 
 
+class BusFault(StrEnum):
+    """How the simulated plant's bus fails."""
+
+    NONE = "none"
+    DOWN = "down"
+    """Nothing answers; nothing is done."""
+    NO_ACK = "no_ack"
+    """Commands are carried out, their confirmation never comes; reads get no answer."""
+
+
 @dataclass
 class SimulatedPlant:
     """An in-process plant: every machine stopped, no alarms, no latch at start."""
@@ -121,6 +135,7 @@ class SimulatedPlant:
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[MaintenanceNote] = field(default_factory=list)
     latched: bool = False
+    fault: BusFault = BusFault.NONE
 
     def __post_init__(self) -> None:
         self.running = dict.fromkeys(self.config.machines, False) | self.running
@@ -137,37 +152,64 @@ class SimulatedPlant:
         """The operator's reset at the plant: the only way to clear a stop-all."""
         self.latched = False
 
+    def _read(self) -> None:
+        if self.fault != BusFault.NONE:
+            raise BackendError("plant-unreachable", "the simulated plant controller did not "
+                               "answer, so nothing was done")
+
+    def _send(self) -> None:
+        if self.fault == BusFault.DOWN:
+            self._read()
+
+    def _confirm(self) -> None:
+        if self.fault == BusFault.NO_ACK:
+            raise UnconfirmedError("plant-unconfirmed", "the simulated plant controller "
+                                   "stopped answering before it confirmed the command; "
+                                   "check at the plant whether it happened")
+
     async def machine_state(self, machine: str) -> MachineState:
+        self._read()
         return MachineState(self.running[machine], self.alarms.get(machine))
 
     async def start_machine(self, machine: str) -> None:
+        self._send()
         if self.latched or machine in self.alarms:
             raise RuntimeError(f"plant refused to start {machine}")
         self.running[machine] = True
+        self._confirm()
 
     async def stop_machine(self, machine: str) -> None:
+        self._send()
         self.running[machine] = False
+        self._confirm()
 
     async def stop_all(self) -> None:
+        self._send()
         self.latched = True
         self.running = dict.fromkeys(self.running, False)
         self.conveyor_speeds = dict.fromkeys(self.conveyor_speeds, 0)
+        self._confirm()
 
     async def stop_all_latched(self) -> bool:
+        self._read()
         return self.latched
 
     async def set_conveyor_speed(self, conveyor: str, percent: int) -> None:
+        self._send()
         if self.latched and percent > 0:
             raise RuntimeError("plant refused: stop-all latched")
         self.conveyor_speeds[conveyor] = percent
+        self._confirm()
 
     async def acknowledge_alarms(self, machine: str | None) -> list[str]:
+        self._read()
         cleared = [m for m in self.alarms if machine in (None, m)]
         for name in cleared:
             del self.alarms[name]
         return cleared
 
     async def production_count(self, line: str) -> int:
+        self._read()
         return self.counts[line]
 
     async def log_maintenance_note(self, machine: str, note: str) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assistant.app import build_understanding
+from assistant.llm.base import FakeLanguageModel
+from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Route, Understanding
+from tests.conftest import AWAIT_LIMIT
 
 CONTRACT_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("set the temperature to twenty one degrees", "set_temperature",
@@ -218,3 +224,60 @@ def test_an_example_phrasing_takes_the_machine_that_was_said(
 ) -> None:
     decision = understanding.decide(text)
     assert (decision.tool, decision.arguments) == ("get_machine_status", {"machine": machine})
+
+
+@pytest.mark.parametrize("text", ["plant", "the plant", "press packer", "press", "lathe",
+                                  "packer mixer", "welder lathe press", "route", "navigation"])
+def test_a_word_or_two_of_names_is_no_request(understanding: Understanding, text: str) -> None:
+    """Issue 12: "plant" latched the plant through the classifier. A question ("navigation":
+    "Where to?") may follow, a call may not."""
+    decision = understanding.decide(text)
+    assert decision.tool is None or decision.missing, decision
+
+
+@pytest.mark.parametrize("text", ["the lathe makes a racket", "we stopped at press one "
+                                  "yesterday", "the bus stop is next to the plant"])
+def test_a_stop_word_in_a_statement_is_no_stop(understanding: Understanding, text: str) -> None:
+    decision = understanding.decide(text)
+    assert decision.tool not in ("stop_machine", "emergency_stop")
+
+
+def _first_candidate(prompt: str, options: Sequence[str]) -> str | None:
+    """A model that always takes the classifier's first tool (and never calibrates away)."""
+    return None if prompt.rstrip().endswith('"n/a" ->') else options[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [("turn the temperature immediately down by 3 degrees", {"delta": 3}),
+     ("set the volume to 1 000", {"level": 1}),
+     ("make it 1e3 degrees warmer", {"delta": 1}),
+     ("e53d", {"level": 53}), ("set volume e53d", {"level": 53}),
+     ("make it 1e3 degrees cooler", {"delta": -1})],
+)
+async def test_values_come_from_the_words_whatever_the_model_says(
+    classifier: IntentClassifier, text: str, wrong: dict[str, float]
+) -> None:
+    """Issue 12: the sign of a change and a number come from the words, or no call."""
+    understanding = build_understanding(classifier=classifier)[1]
+    understanding.attach_model(FakeLanguageModel(
+        _first_candidate, lambda _p, _s: '{"delta": 3, "level": 1}'))
+    decision = await asyncio.wait_for(understanding.understand(text), AWAIT_LIMIT)
+    assert not (decision.arguments.items() >= wrong.items()), decision
+
+
+async def test_a_change_takes_its_direction_from_the_words(classifier: IntentClassifier) -> None:
+    understanding = build_understanding(classifier=classifier)[1]
+    understanding.attach_model(FakeLanguageModel(_first_candidate))
+    decision = await asyncio.wait_for(understanding.understand(
+        "turn the temperature immediately down by 3 degrees"), AWAIT_LIMIT)
+    assert (decision.tool, decision.arguments.get("delta")) in (
+        ("change_temperature", -3), (None, None))
+
+
+@pytest.mark.parametrize("text", ["set the volume to thirty no forty", "switch from high "
+                                  "beams to low", "open the driver and the passenger window"])
+def test_two_values_for_one_argument_are_no_guess(understanding: Understanding,
+                                                  text: str) -> None:
+    decision = understanding.decide(text)
+    assert decision.tool is None or decision.route == Route.GRAMMAR

@@ -115,3 +115,38 @@ def test_a_plant_defined_in_the_file_is_the_one_understood(tmp_path: Path) -> No
     grinder, press = (json.loads(line) for line in result.stdout.splitlines())
     assert grinder["tool"] == "start_machine" and grinder["arguments"] == {"machine": "grinder"}
     assert press["tool"] != "start_machine" or "error" in press
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "says"),
+    [('[service]\naudit_log = "/proc/assistant/audit.jsonl"\n', "service.audit_log",
+      "kernel file system"),
+     ('[factory.modbus]\nhost = "plc..local"\nport = 502\nsimulate_plc = false\n',
+      "factory.modbus.host", "not an IP address or a host name"),
+     ('[factory.modbus]\nhost = "-plc"\nport = 502\nsimulate_plc = false\n',
+      "factory.modbus.host", "not an IP address or a host name"),
+     ('[audio]\ninput_device = "' + "mic" * 2_000_000 + '"\n', "audio.input_device",
+      "at most 256 characters"),
+     ("[skills]\nenabled = []\n", "skills.enabled", "no skill would be loaded"),
+     ('[service]\naudit_log = "/tmp/' + "n" * 300 + '/audit.jsonl"\n', "service.audit_log",
+      "at most 255 bytes")],
+)
+def test_check_refuses_what_cannot_work(tmp_path: Path, toml: str, key: str,
+                                        says: str) -> None:
+    """Issue 12: each of these passed the check."""
+    path = tmp_path / "config.toml"
+    path.write_text(toml, encoding="utf-8")
+    result = _assistant("config", "check", str(path))
+    assert result.returncode == 1, result.stdout
+    [line] = [line for line in result.stdout.splitlines() if line.strip().startswith(key)]
+    assert says in line and len(line) < 300
+
+
+def test_check_warns_of_environment_variables_that_set_nothing(tmp_path: Path) -> None:
+    result = _assistant("config", "check", ASSISTANT_WAKE__THRESHHOLD="0.6",
+                        ASSISTANT_MODBUS_HOST="plc", ASSISTANT_FACTORY__MODBUS__HOST="plc",
+                        ASSISTANT_MODEL_CACHE=str(tmp_path))
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, result.stdout
+    assert "ASSISTANT_MODBUS_HOST: unknown environment variable, ignored" in warnings[0]
+    assert "did you mean ASSISTANT_WAKE__THRESHOLD?" in warnings[1]

@@ -116,3 +116,50 @@ async def test_a_simulator_port_in_use_is_an_error_that_says_what_to_do(
         await asyncio.wait_for(second.start(), AWAIT_LIMIT)
     assert raised.value.code == "plc-simulator-failed"
     assert "factory.modbus.port = 0" in raised.value.message
+
+
+async def test_a_stop_is_tried_at_once_during_the_reconnect_backoff(
+    bus_session: Session, plc: PlcSimulator
+) -> None:
+    """Issue 12: with the PLC back, "emergency stop" was "not reachable; I'm retrying" for
+    8.5 s."""
+    port = plc.port
+    await plc.stop()
+    for _ in range(3):  # each failure doubles the client's backoff: 0.5, 1, 2 s
+        await bus_session.say("set conveyor one to 60 percent")
+    restarted = PlcSimulator(plc.plant, port=port)
+    await restarted.start()
+    try:
+        reply = await bus_session.say("emergency stop")
+        assert restarted.plant.latched, reply
+        assert bus_session.of("action")[-1]["outcome"] == "done"
+        # The stop's connection serves what comes next.
+        assert "latched" in await bus_session.say("set conveyor two to 10 percent")
+    finally:
+        await restarted.stop()
+
+
+async def test_a_stop_the_plc_never_confirms_is_said_to_be_unconfirmed(
+    bus_session: Session, plc: PlcSimulator
+) -> None:
+    """Issue 12: a frozen PLC's e-stop was reported "That didn't work", yet it latched."""
+    received, release = asyncio.Event(), asyncio.Event()
+    stop_all = plc.plant.stop_all
+
+    async def freeze_then_latch() -> None:
+        await stop_all()  # the PLC latches, then freezes before it answers
+        received.set()
+        await release.wait()
+
+    plc.plant.stop_all = freeze_then_latch  # type: ignore[method-assign]
+    turn = asyncio.get_running_loop().create_task(bus_session.say("emergency stop"),
+                                                  name="stop-in-flight")
+    await asyncio.wait_for(received.wait(), AWAIT_LIMIT)
+    reply = await asyncio.wait_for(turn, AWAIT_LIMIT)
+    release.set()
+    assert reply.startswith("Sent, but not confirmed") and "check at the plant" in reply
+    assert "didn't work" not in reply and "nothing was done" not in reply
+    action = bus_session.of("action")[-1]
+    assert (action["ok"], action["outcome"]) == (False, "unconfirmed")
+    assert '"outcome": "unconfirmed"' in bus_session.audit_path.read_text(encoding="utf-8")
+    assert plc.plant.latched

@@ -1,0 +1,83 @@
+"""Word salad: random words from the skills' own vocabulary, in random order.
+
+What a mishearing, a noisy room or a careless user produces most: words the assistant
+knows, in no order that asks for anything ("press packer", "lathe 22 temperature"). A
+draw that happens to be a sentence of some template ("stop the lathe", "play lathe
+window") is a command, not salad: :meth:`WordSalad.draw` leaves it out and counts it, so
+the rate of salad turned into calls measures guesses, not the skills' own sentences.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from assistant.nlu.normalize import normalize
+from assistant.nlu.understand import Decision, Understanding
+
+__all__ = ["SaladTally", "WordSalad"]
+
+
+class WordSalad:
+    """Draws salad of 1 to ``longest`` words from ``understanding``'s vocabulary."""
+
+    def __init__(self, understanding: Understanding, rng: random.Random, *,
+                 longest: int = 7) -> None:
+        if longest < 1:
+            raise ValueError("salad needs at least one word")
+        self.understanding = understanding
+        self.words = sorted(understanding.matcher.vocabulary)
+        self.rng = rng
+        self.longest = longest
+        self.sentences_drawn = 0
+        """Draws left out because a template matched them whole."""
+
+    def raw(self) -> str:
+        """Words in random order, whether or not they happen to make a sentence."""
+        count = self.rng.randint(1, self.longest)
+        return " ".join(self.rng.choice(self.words) for _ in range(count))
+
+    def is_sentence(self, text: str) -> bool:
+        """A template matches ``text`` as it is (not after correcting misheard words)."""
+        matched = self.understanding.matcher.match(normalize(text))
+        return matched is not None and not matched.fuzzy and not matched.unknown_name
+
+    def draw(self) -> str:
+        """Salad that no template matches whole."""
+        while True:
+            text = self.raw()
+            if not self.is_sentence(text):
+                return text
+            self.sentences_drawn += 1
+
+
+@dataclass
+class SaladTally:
+    """What salad was turned into: calls (a complete call the dispatcher would run),
+    questions (a call missing an argument), by tool and by route."""
+
+    salads: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+    questions: Counter[str] = field(default_factory=Counter)
+    routes: Counter[str] = field(default_factory=Counter)
+    immediate: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, decision: Decision, *, immediate: bool) -> None:
+        self.salads += 1
+        if decision.tool is None or decision.error:
+            return
+        if decision.missing:
+            self.questions[decision.tool] += 1
+            return
+        self.calls[decision.tool] += 1
+        self.routes[str(decision.route)] += 1
+        self.immediate += immediate
+        if len(self.examples) < 40:
+            self.examples.append(f"{decision.text!r} -> {decision.tool} "
+                                 f"{decision.arguments} ({decision.route})")
+
+    @property
+    def call_rate(self) -> float:
+        return sum(self.calls.values()) / self.salads if self.salads else 0.0
