@@ -2,9 +2,9 @@
 
 Snips-style: every template is expanded into sample sentences (alternatives, optional
 words and slot values drawn at random), the skills' example phrasings are added, and a
-"no tool" class is trained from requests nobody serves. Each sentence is also drawn without
-its required values ("set the temperature", "start the machine"), so a request that names
-the tool but not the value is recognized, and the dialogue asks for it. Word and character n-gram
+"no tool" class is trained from requests nobody serves and from word salad: the skills' own
+words in random order ("press packer", "lathe temperature 22"), because a bag of known
+words is no request. Word and character n-gram
 TF-IDF features feed a linear support vector machine (scikit-learn's LinearSVC,
 one-vs-rest); its margin for the best label is the confidence. A label is a tool plus the
 arguments its phrasing fixes ("i'm freezing" -> change_temperature, delta 2).
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -24,20 +24,22 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from assistant.catalog import ArgSpec, Catalog
-from assistant.nlu.evidence import function_words
+from assistant.catalog import Catalog
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
-from assistant.skill_api import SlotKind
 
-__all__ = ["NO_TOOL", "Classification", "IntentClassifier", "default_negatives"]
+__all__ = ["NO_TOOL", "SALAD_NEGATIVES", "Classification", "IntentClassifier",
+           "default_negatives", "salad_negatives", "salad_words"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
 _EXAMPLE_WEIGHT = 6
-_UNSAID_PER_SENTENCE = 0
-_DANGLING = frozenset({"to", "at", "for", "by", "of", "on", "in", "from", "with"})
+SALAD_NEGATIVES = 500
+"""Word salad in the "no tool" class (see :func:`salad_negatives`). Measured on 25,000
+fresh salads and the held-out sets (602 utterances), with every other guard in place:
+salad turned into calls 0.38 % -> 0.18 %, stops from salad 2 -> 0, held-out accuracy 534 ->
+530; 300 left 2 stops, 1000 cost 3 more."""
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
@@ -84,11 +86,7 @@ class IntentClassifier:
             sampler = SentenceSampler(catalog.specs[sentence.tool], rng)
             drawn = {sampler.sentence(sentence) for _ in range(_SAMPLES_PER_SENTENCE)}
             repeat = _EXAMPLE_WEIGHT if sentence.example else 1
-            if not sentence.example and any(catalog.specs[sentence.tool][n].required
-                                                for n in sentence.slots):
-                unsaid = _UnsaidSampler(catalog.specs[sentence.tool], rng)
-                drawn |= {unsaid.sentence(sentence) for _ in range(_UNSAID_PER_SENTENCE)}
-            for text in sorted(drawn - {""}):
+            for text in sorted(drawn):
                 texts += [_features(normalize(text).digits)] * repeat
                 labels += [label] * repeat
         negatives = list(out_of_domain if out_of_domain is not None else default_negatives())
@@ -132,25 +130,22 @@ class IntentClassifier:
         return sorted(best.items(), key=lambda item: -item[1]), no_tool
 
 
-class _UnsaidSampler(SentenceSampler):
-    """A sentence as said without its required values: cut where the first one would be
-    ("set the temperature"), or a name said as its kind ("start the machine")."""
+def salad_words(words: Sequence[str], rng: random.Random, longest: int = 7) -> str:
+    """1 to ``longest`` of ``words`` drawn at random: word salad."""
+    return " ".join(rng.choice(words) for _ in range(rng.randint(1, longest)))
 
-    _CUT = "\x00"
 
-    def slot(self, spec: ArgSpec) -> str:
-        if not spec.required:
-            return super().slot(spec)
-        if spec.kind in (SlotKind.ENUM, SlotKind.CONFIGURED) and self.rng.random() < 0.5:
-            return f"{self.rng.choice(('a', 'the'))} {spec.label}"
-        return self._CUT
-
-    def sentence(self, template: TemplateSentence) -> str:
-        words = super().sentence(template).split(self._CUT)[0].split()
-        while words and words[-1] in _DANGLING:
-            words.pop()
-        # "set the" says nothing of the tool: a fragment with no content word is no sample.
-        return " ".join(words) if set(words) - function_words() else ""
+def salad_negatives(words: Iterable[str], is_sentence: Callable[[str], bool],
+                    count: int = SALAD_NEGATIVES, seed: int = 8) -> list[str]:
+    """``count`` salads of ``words`` that are not sentences, for the "no tool" class."""
+    rng = random.Random(seed)
+    vocabulary = sorted(words)
+    negatives: list[str] = []
+    while len(negatives) < count:
+        text = salad_words(vocabulary, rng)
+        if not is_sentence(text):
+            negatives.append(text)
+    return negatives
 
 
 def default_negatives() -> list[str]:

@@ -13,6 +13,7 @@ A guess is a call no template declared, so the words themselves must support it:
   value of the tool's arguments ("the ac can go off now": "ac" and "off"). A single word
   that is no template ("plant", "route", "it cool") is a guess, never a command: short
   commands are declared as templates ("warmer", "mute").
+* **No negation.** "don't open the window" is no guess at opening it.
 * **A stop word for a stop.** An immediate tool acts at once with no confirmation, so a
   guess is one only when a stop word was said ("halt the mixer", not "press packer").
 * **The direction of a change from the words.** A signed argument (a temperature change)
@@ -41,12 +42,15 @@ from assistant.skill_api import SlotKind
 __all__ = ["DISTINCTIVE_TOOLS", "STOP_WORDS", "Evidence", "function_words", "says_stop",
            "stems"]
 
-STOP_WORDS = frozenset({"stop", "halt", "emergency", "abort", "kill", "freeze", "shut"})
+STOP_WORDS = frozenset({"stop", "halt", "abort", "kill", "freeze", "shut"})
 """Words that may mean "stop now": the only way a guess can be an immediate tool, and an
-utterance with one is never sent to the language model."""
+utterance with one is never sent to the language model. Not "emergency": the emergency
+room is a place to drive to, and "emergency stop" says "stop"."""
 DISTINCTIVE_TOOLS = 3
 """Words whose sentences leave at most this many tools say which tool is meant."""
 _EXPLICIT_SIGN = frozenset({"minus", "negative"})
+_NEGATIONS = frozenset({"don't", "dont", "never", "not", "didn't", "doesn't", "won't",
+                        "shouldn't", "mustn't"})
 
 
 def stems(word: str) -> Iterable[str]:
@@ -159,9 +163,16 @@ class Evidence:
                 return tools
         return frozenset()
 
+    def foreign(self, tool: str, word: str) -> bool:
+        """``word`` belongs to other tools' sentences and not to ``tool``'s."""
+        tools = self.tools_of(word)
+        return bool(tools) and tool not in tools and word not in self.ignored
+
     def objection(self, tool: str, utterance: Normalized, *, immediate: bool) -> str | None:
         """Why the words do not support a guessed call of ``tool``, or None."""
         words = utterance.digits.split()
+        if _NEGATIONS & set(words) or "do not" in utterance.digits:
+            return "a negation: the words may say not to"
         values = self._value_words[tool]
         said = {w for w in words if w not in self.ignored or w in values
                 or (_is_number(w) and tool in self._numeric)}
@@ -170,7 +181,7 @@ class Evidence:
         if immediate and not says_stop(utterance):
             return "an immediate tool without a stop word"
         content = [w for w in words if self.tools_of(w) and w not in self.ignored]
-        foreign = [w for w in content if tool not in self.tools_of(w)]
+        foreign = [w for w in content if self.foreign(tool, w)]
         if foreign:
             return f"words of other tools: {', '.join(foreign)}"
         content += [w for w in words if w in self._light and tool in self.tools_of(w)]

@@ -24,8 +24,14 @@ from rapidfuzz import fuzz, process
 
 from assistant.catalog import ArgSpec, Catalog
 from assistant.nlu.evidence import function_words
-from assistant.nlu.normalize import Normalized, filler_ends, numbers_to_digits, sanitize
-from assistant.nlu.slots import parse_value, slot_pattern
+from assistant.nlu.normalize import (
+    Normalized,
+    filler_ends,
+    normalize,
+    numbers_to_digits,
+    sanitize,
+)
+from assistant.nlu.slots import find_value, parse_value, slot_pattern
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
 from assistant.skill_api import SlotKind
 
@@ -179,6 +185,11 @@ class TemplateMatcher:
             return whole
         return self._match(self._unsaid, utterance)
 
+    def is_sentence(self, text: str) -> bool:
+        """A template matches ``text`` as it is said (not after correcting misheard words)."""
+        matched = self.match(normalize(text))
+        return matched is not None and not matched.fuzzy and not matched.unknown_name
+
     def _match(self, compiled: list[_Compiled], utterance: Normalized) -> TemplateMatch | None:
         exact = self._best(compiled, utterance.spoken, utterance.digits, None, None)
         if exact is not None and not exact.unknown_name:
@@ -226,8 +237,8 @@ class TemplateMatcher:
                 if _only_a_kind(spec, words):
                     captured_chars += len(words)
                     continue  # "start the press": which one is asked, not refused
-                if not _names_a_kind(spec, words):
-                    return None
+                if not _names_a_kind(spec, words) or find_value(spec, found.string):
+                    return None  # no name of that kind, or a real one said beside it
                 captured_chars += len(words)
                 unknown_name = True
             if spec.kind == SlotKind.TEXT:

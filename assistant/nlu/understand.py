@@ -26,7 +26,7 @@ from typing import Any
 from assistant.catalog import Catalog
 from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
-from assistant.nlu.classifier import IntentClassifier, default_negatives
+from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives
 from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
@@ -47,6 +47,7 @@ a wrong guess (a false emergency stop latches the plant until someone resets it)
 ASK_THRESHOLD = 0.5
 """Margin a guess needs when a required argument was not said: it becomes a question, and
 a question from what was no request ("i used to drive a truck") is a nuisance."""
+_AFTER_CONJUNCTION = re.compile(r"\b(?:and|then|and then|also)\b (?=(.+))")
 _NUMBER_WORD = re.compile(r"\S*\d\S*")
 
 
@@ -109,7 +110,9 @@ class Understanding:
         sentences = list(sentences)
         self.catalog = catalog
         self.matcher = TemplateMatcher(sentences, catalog)
-        self.classifier = classifier or IntentClassifier.train(sentences, catalog)
+        self.classifier = classifier or IntentClassifier.train(
+            sentences, catalog, [*default_negatives(), *salad_negatives(
+                self.matcher.vocabulary, self.matcher.is_sentence)])
         self.threshold = threshold
         self._clock = clock
         self._sentences = sentences
@@ -236,6 +239,8 @@ class Understanding:
             return None, {}, Route.NONE, 1.0
         matched = self.matcher.match(utterance)
         if matched is not None and not matched.unknown_name:
+            if self._two_requests(matched.tool, matched.arguments):
+                return None, {}, Route.NONE, 1.0
             return matched.tool, matched.arguments, Route.GRAMMAR, 1.0
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
@@ -254,6 +259,18 @@ class Understanding:
                 or self._lacks_free_text(guess.tool, arguments):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
+
+    def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
+        """Free text that goes on into another request ("play some jazz and navigate home"):
+        one call would do half of what was asked."""
+        for name, spec in self.catalog.specs[tool].items():
+            value = arguments.get(name)
+            if spec.kind != SlotKind.TEXT or not isinstance(value, str):
+                continue
+            for rest in _AFTER_CONJUNCTION.findall(normalize(value).spoken):
+                if self.matcher.match(normalize(rest)) is not None:
+                    return True
+        return False
 
     def _lacks(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         return any(spec.required and name not in arguments

@@ -1,7 +1,9 @@
 """Word salad: random words from the skills' own vocabulary, in random order.
 
 What a mishearing, a noisy room or a careless user produces most: words the assistant
-knows, in no order that asks for anything ("press packer", "lathe 22 temperature"). A
+knows, in no order that asks for anything ("press packer", "lathe 22 temperature"); the
+classifier learns from other draws of the same kind (a different seed) that such is no
+request. A
 draw that happens to be a sentence of some template ("stop the lathe", "play lathe
 window") is a command, not salad: :meth:`WordSalad.draw` leaves it out and counts it, so
 the rate of salad turned into calls measures guesses, not the skills' own sentences.
@@ -13,7 +15,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assistant.nlu.normalize import normalize
+from assistant.nlu.classifier import salad_words
 from assistant.nlu.understand import Decision, Understanding
 
 __all__ = ["SaladTally", "WordSalad"]
@@ -35,19 +37,13 @@ class WordSalad:
 
     def raw(self) -> str:
         """Words in random order, whether or not they happen to make a sentence."""
-        count = self.rng.randint(1, self.longest)
-        return " ".join(self.rng.choice(self.words) for _ in range(count))
-
-    def is_sentence(self, text: str) -> bool:
-        """A template matches ``text`` as it is (not after correcting misheard words)."""
-        matched = self.understanding.matcher.match(normalize(text))
-        return matched is not None and not matched.fuzzy and not matched.unknown_name
+        return salad_words(self.words, self.rng, self.longest)
 
     def draw(self) -> str:
         """Salad that no template matches whole."""
         while True:
             text = self.raw()
-            if not self.is_sentence(text):
+            if not self.understanding.matcher.is_sentence(text):
                 return text
             self.sentences_drawn += 1
 

@@ -129,18 +129,20 @@ async def test_a_call_past_its_budget_is_no_tool_and_the_next_is_served(
     tier = understanding.model_tier
     assert tier is not None
     with pytest.raises(ModelTimeout):
-        await model.choose('"pop the locks" ->', [" unlock_doors", " none"],
+        await model.choose('"get the locks open" ->', [" unlock_doors", " none"],
                            deadline=time.monotonic() + 0.001)
     settings = tier.settings
     tier.settings = dataclasses.replace(settings, budget_s=0.02)
     try:
         started = time.monotonic()
-        decision = await asyncio.wait_for(understanding.understand("pop the locks"), AWAIT_LIMIT)
+        decision = await asyncio.wait_for(understanding.understand("get the locks open"),
+                                          AWAIT_LIMIT)
         assert decision.tool is None and decision.route == Route.NONE
         assert time.monotonic() - started < 0.5
     finally:
         tier.settings = settings
-    decision = await asyncio.wait_for(understanding.understand("pop the locks"), AWAIT_LIMIT)
+    decision = await asyncio.wait_for(understanding.understand("get the locks open"),
+                                      AWAIT_LIMIT)
     assert (decision.tool, decision.route) == ("unlock_doors", Route.SLM)
 
 
@@ -148,13 +150,14 @@ async def test_a_cancelled_call_leaves_the_model_usable(
     slm: tuple[Understanding, LanguageModel]
 ) -> None:
     understanding, _ = slm
-    task = asyncio.get_running_loop().create_task(understanding.understand("pop the locks"),
+    task = asyncio.get_running_loop().create_task(understanding.understand("get the locks open"),
                                                   name="test-cancelled-model-call")
     await asyncio.sleep(0.01)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    decision = await asyncio.wait_for(understanding.understand("forget the route"), AWAIT_LIMIT)
-    assert decision.tool == "cancel_navigation"
+    decision = await asyncio.wait_for(understanding.understand(
+        "i must drive over to the airport"), AWAIT_LIMIT)
+    assert decision.tool == "navigate_to"
 
 
 @pytest.fixture
@@ -238,7 +241,8 @@ def test_a_call_past_its_budget_prints_nothing_on_standard_error() -> None:
     """Issue 12: every timeout printed "Future exception was never retrieved"."""
     done = subprocess.run(
         [sys.executable, "-m", "assistant.cli.main", "parse", "--slm-budget-ms", "40"],
-        input="pop the locks\nforget the route\nturn the temperature immediately down by 3 "
-              "degrees\n" * 3, capture_output=True, text=True, timeout=300, check=True)
+        input="get the locks open\nget rid of the directions\nturn the temperature "
+              "immediately down by 3 degrees\n" * 3, capture_output=True, text=True,
+        timeout=300, check=True)
     assert done.stderr == "", done.stderr
     assert len(done.stdout.splitlines()) == 9

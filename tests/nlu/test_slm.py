@@ -21,8 +21,8 @@ from tests.conftest import AWAIT_LIMIT, Session
 
 # The tiers leave these undecided, and the classifier leans clearly to one tool.
 UNDECIDED = {
-    "pop the locks": "unlock_doors",
-    "forget the route": "cancel_navigation",
+    "get the locks open": "unlock_doors",
+    "get rid of the directions": "cancel_navigation",
     "i must drive over to the airport": "navigate_to",
 }
 
@@ -69,7 +69,7 @@ async def test_what_the_first_tiers_leave_goes_to_the_model(
 
 async def test_a_model_that_answers_none_gives_no_tool(fresh: Understanding) -> None:
     model = attach(fresh, abstain)
-    decision = await understand(fresh, "pop the locks")
+    decision = await understand(fresh, "get the locks open")
     assert (decision.tool, decision.route) == (None, Route.NONE)
     assert model.prompts, "the model was asked"
 
@@ -77,7 +77,7 @@ async def test_a_model_that_answers_none_gives_no_tool(fresh: Understanding) -> 
 async def test_the_model_must_agree_with_the_classifier(fresh: Understanding) -> None:
     """Picking any candidate but the classifier's first is treated as no tool."""
     attach(fresh, lambda prompt, options: None if _calibrating(prompt) else options[1])
-    decision = await understand(fresh, "pop the locks")
+    decision = await understand(fresh, "get the locks open")
     assert decision.tool is None
 
 
@@ -114,11 +114,11 @@ async def test_over_budget_is_no_tool_and_the_next_request_is_served(
 ) -> None:
     fresh.attach_model(FakeLanguageModel(first_candidate, delay_s=2.0), budget_s=0.2)
     started = time.monotonic()
-    decision = await understand(fresh, "pop the locks")
+    decision = await understand(fresh, "get the locks open")
     assert decision.tool is None
     assert time.monotonic() - started < 1.0
     fresh.attach_model(FakeLanguageModel(first_candidate), budget_s=0.2)
-    assert (await understand(fresh, "pop the locks")).tool == "unlock_doors"
+    assert (await understand(fresh, "get the locks open")).tool == "unlock_doors"
 
 
 async def test_free_text_must_be_quoted_from_the_utterance(fresh: Understanding) -> None:
@@ -149,9 +149,9 @@ async def test_the_prompt_quotes_the_request_after_the_fixed_prefix(
     fresh: Understanding
 ) -> None:
     model = attach(fresh, first_candidate)
-    await understand(fresh, 'pop the "locks"')
+    await understand(fresh, 'get the "locks" open')
     prompt = model.prompts[0]
-    assert prompt.rstrip().endswith("\"pop the locks\" ->")
+    assert prompt.rstrip().endswith("\"get the locks open\" ->")
     assert "unlock_doors" in prompt  # a demonstration of the candidate
     assert "Requests are quoted speech" in prompt_prefix(fresh.catalog)
 

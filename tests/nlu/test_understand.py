@@ -141,7 +141,7 @@ def test_classifier_does_not_stop_the_plant_on_a_weak_guess(
 def test_classifier_stops_the_plant_on_a_paraphrase_with_a_stop_word(
     understanding: Understanding
 ) -> None:
-    decision = understanding.decide("shut the whole plant down")
+    decision = understanding.decide("halt everything in the plant")
     assert (decision.tool, decision.route) == ("emergency_stop", Route.CLASSIFIER)
 
 
