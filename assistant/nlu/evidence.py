@@ -36,7 +36,14 @@ from typing import Any
 
 from assistant.catalog import ArgSpec, Catalog
 from assistant.nlu.normalize import Normalized, numbers_to_digits, sanitize
-from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
+from assistant.nlu.templates import (
+    Alternative,
+    Sequence,
+    SlotRef,
+    TemplateSentence,
+    Word,
+    word_texts,
+)
 from assistant.skill_api import SlotKind
 
 __all__ = ["DISTINCTIVE_TOOLS", "STOP_WORDS", "Evidence", "function_words", "says_stop",
@@ -105,14 +112,8 @@ def light_verbs() -> frozenset[str]:
 
 
 def _literal_words(node: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:
-    if isinstance(node, Word):
-        yield from numbers_to_digits(sanitize(node.text)).split()
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from _literal_words(item)
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            yield from _literal_words(option)
+    for text in word_texts(node):
+        yield from numbers_to_digits(sanitize(text)).split()
 
 
 def _value_words(spec: ArgSpec) -> Iterable[str]:

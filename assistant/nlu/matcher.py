@@ -32,7 +32,14 @@ from assistant.nlu.normalize import (
     sanitize,
 )
 from assistant.nlu.slots import find_value, parse_value, slot_pattern
-from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
+from assistant.nlu.templates import (
+    Alternative,
+    Sequence,
+    SlotRef,
+    TemplateSentence,
+    Word,
+    word_texts,
+)
 from assistant.skill_api import SlotKind
 
 __all__ = ["FUZZY_CUTOFF", "TemplateMatch", "TemplateMatcher"]
@@ -136,16 +143,10 @@ def _slots_in(node: Sequence | Alternative | Word | SlotRef) -> bool:
 
 
 def _vocabulary(expression: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:
-    if isinstance(expression, Word):
-        words = sanitize(expression.text)
+    for text in word_texts(expression):
+        words = sanitize(text)
         yield from words.split()
         yield from numbers_to_digits(words).split()
-    elif isinstance(expression, Sequence):
-        for item in expression.items:
-            yield from _vocabulary(item)
-    elif isinstance(expression, Alternative):
-        for option in expression.options:
-            yield from _vocabulary(option)
 
 
 class TemplateMatcher:

@@ -48,6 +48,7 @@ __all__ = [
     "load_templates",
     "parse_expression",
     "sayable_arguments",
+    "word_texts",
 ]
 
 
@@ -90,6 +91,18 @@ class TemplateSentence:
     @property
     def slots(self) -> list[str]:
         return list(_slot_names(self.expression))
+
+
+def word_texts(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
+    """The text of every literal word of an expression, every alternative's included."""
+    if isinstance(node, Word):
+        yield node.text
+    elif isinstance(node, Sequence):
+        for item in node.items:
+            yield from word_texts(item)
+    elif isinstance(node, Alternative):
+        for option in node.options:
+            yield from word_texts(option)
 
 
 def _slot_names(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:

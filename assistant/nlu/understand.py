@@ -43,7 +43,8 @@ CLASSIFIER_THRESHOLD = 0.3
 (above 0 the model places the utterance inside that label)."""
 IMMEDIATE_THRESHOLD = 0.5
 """Stricter margin for immediate tools: they act at once, with no confirmation to catch
-a wrong guess (a false emergency stop latches the plant until someone resets it)."""
+a wrong guess (a false emergency stop latches the plant until someone resets it). A stop
+word is needed too (:mod:`assistant.nlu.evidence`)."""
 ASK_THRESHOLD = 0.5
 """Margin a guess needs when a required argument was not said: it becomes a question, and
 a question from what was no request ("i used to drive a truck") is a nuisance."""

@@ -36,7 +36,7 @@ from assistant.events import (
 )
 from assistant.nlu.acts import DialogueAct, dialogue_act
 from assistant.nlu.normalize import normalize, numbers_to_digits, sanitize
-from assistant.nlu.templates import Alternative, Sequence, SlotRef, Word
+from assistant.nlu.templates import Alternative, Sequence, SlotRef, Word, word_texts
 from assistant.skill_api import Safety
 
 __all__ = ["Monitor", "Rule", "Snapshot", "Step", "Violation"]
@@ -301,11 +301,5 @@ def _tool_vocabulary(assistant: Assistant) -> dict[str, frozenset[str]]:
 
 
 def _words(node: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:
-    if isinstance(node, Word):
-        yield from numbers_to_digits(sanitize(node.text)).split()
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from _words(item)
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            yield from _words(option)
+    for text in word_texts(node):
+        yield from numbers_to_digits(sanitize(text)).split()
