@@ -41,7 +41,7 @@ __all__ = ["CLASSIFIER_THRESHOLD", "Decision", "Route", "Understanding"]
 CLASSIFIER_THRESHOLD = 0.3
 """One-vs-rest margin the classifier's best label needs before it may decide
 (above 0 the model places the utterance inside that label)."""
-IMMEDIATE_THRESHOLD = 0.5
+IMMEDIATE_THRESHOLD = 0.8
 """Stricter margin for immediate tools: they act at once, with no confirmation to catch
 a wrong guess (a false emergency stop latches the plant until someone resets it). A stop
 word is needed too (:mod:`assistant.nlu.evidence`)."""
