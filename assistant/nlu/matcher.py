@@ -38,6 +38,7 @@ from assistant.nlu.templates import (
     SlotRef,
     TemplateSentence,
     Word,
+    leaves,
     word_texts,
 )
 from assistant.skill_api import SlotKind
@@ -133,13 +134,7 @@ class _Builder:
 
 
 def _slots_in(node: Sequence | Alternative | Word | SlotRef) -> bool:
-    if isinstance(node, SlotRef):
-        return True
-    if isinstance(node, Sequence):
-        return any(_slots_in(item) for item in node.items)
-    if isinstance(node, Alternative):
-        return any(_slots_in(option) for option in node.options)
-    return False
+    return any(isinstance(leaf, SlotRef) for leaf in leaves(node))
 
 
 def _vocabulary(expression: Sequence | Alternative | Word | SlotRef) -> Iterable[str]:

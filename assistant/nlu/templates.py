@@ -45,6 +45,7 @@ __all__ = [
     "SlotRef",
     "TemplateSentence",
     "Word",
+    "leaves",
     "load_templates",
     "parse_expression",
     "sayable_arguments",
@@ -93,27 +94,25 @@ class TemplateSentence:
         return list(_slot_names(self.expression))
 
 
-def word_texts(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    """The text of every literal word of an expression, every alternative's included."""
-    if isinstance(node, Word):
-        yield node.text
+def leaves(node: Sequence | Alternative | Word | SlotRef) -> Iterator[Word | SlotRef]:
+    """Every word and slot of an expression, every alternative's included, in order."""
+    if isinstance(node, Word | SlotRef):
+        yield node
     elif isinstance(node, Sequence):
         for item in node.items:
-            yield from word_texts(item)
-    elif isinstance(node, Alternative):
+            yield from leaves(item)
+    else:
         for option in node.options:
-            yield from word_texts(option)
+            yield from leaves(option)
+
+
+def word_texts(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
+    """The text of every literal word of an expression."""
+    return (leaf.text for leaf in leaves(node) if isinstance(leaf, Word))
 
 
 def _slot_names(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    if isinstance(node, SlotRef):
-        yield node.name
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from _slot_names(item)
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            yield from _slot_names(option)
+    return (leaf.name for leaf in leaves(node) if isinstance(leaf, SlotRef))
 
 
 _TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^{}]*\}|<[^<>]*>|[^\s()\[\]|{}<>]+|\S)")
