@@ -222,7 +222,18 @@ def _values(
         for name in names:
             for form in _spoken_forms(name):
                 values.setdefault(form, _json_value(value))
+                for numbered in _numbered(form) if kind == SlotKind.CONFIGURED else ():
+                    values.setdefault(numbered, _json_value(value))
     return values
+
+
+def _numbered(form: str) -> tuple[str, ...]:
+    """"press 1" is also "press number 1" and "press no 1": how people say a numbered
+    name."""
+    *head, last = form.split()
+    if not head or not last.isdigit():
+        return ()
+    return tuple(f"{' '.join(head)} {word} {last}" for word in ("number", "no", "nr"))
 
 
 def _question(question: str, kind: SlotKind, low: float | None, high: float | None,

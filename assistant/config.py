@@ -83,6 +83,8 @@ class WakeConfig(Section):
 class SpeechToTextConfig(Section):
     engine: Literal["whisper", "vosk"] = "whisper"
     whisper_model: str = "whisper-tiny.en"
+    whisper_fallback: str = "whisper-base"
+    """Tried when the first model's text is not understood; "none" for no second model."""
     vosk_model_dir: Path | None = None
     vosk_restrict_to_skills: bool = True
 
@@ -224,6 +226,7 @@ class AssistantConfig(BaseSettings):
             porcupine_keyword=self.wake.porcupine_keyword,
             stt_engine=self.speech_to_text.engine,
             whisper_model=self.speech_to_text.whisper_model,
+            whisper_fallback=self.speech_to_text.whisper_fallback,
             vosk_model_dir=self.speech_to_text.vosk_model_dir,
             vosk_restrict_to_skills=self.speech_to_text.vosk_restrict_to_skills,
             tts_voice=self.text_to_speech.voice,

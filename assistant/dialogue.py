@@ -17,12 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.caution import Doubt, DoubtKind, doubt
 from assistant.dispatch import Dispatcher, Outcome, OutcomeKind, ToolCall
-from assistant.events import CancelledEvent, EventSink, IntentEvent, ReplyEvent
+from assistant.events import CancelledEvent, ClarifyEvent, EventSink, IntentEvent, ReplyEvent
 from assistant.nlu.acts import DialogueAct, dialogue_act
 from assistant.nlu.normalize import normalize
 from assistant.nlu.understand import Decision, Understanding
 from assistant.skill_api import Safety
+from assistant.stt import Transcript
 
 __all__ = ["CONFIRM_SECONDS", "Dialogue"]
 
@@ -36,7 +38,19 @@ QUESTION_DROPPED = "The earlier request was cancelled."
 @dataclass
 class _Confirmation:
     tool: str
-    model: BaseModel
+    model: BaseModel | None
+    question: str
+    deadline: float
+    call: ToolCall | None = None
+    """A read-back: the call proposed to the dispatcher after the yes."""
+
+
+@dataclass
+class _Choice:
+    """"Lock the doors, or unlock the doors?": the answer picks one reading, or none."""
+
+    options: tuple[Decision, ...]
+    sentences: tuple[str, ...]
     question: str
     deadline: float
 
@@ -70,7 +84,7 @@ class Dialogue:
         self._now_ms = now_ms
         self._clock = clock
         self.confirm_seconds = confirm_seconds
-        self._pending: _Confirmation | _Question | None = None
+        self._pending: _Confirmation | _Question | _Choice | None = None
         self.last_reply = ""
 
     @property
@@ -81,12 +95,13 @@ class Dialogue:
     @property
     def deadline(self) -> float | None:
         """Clock time at which a pending confirmation expires, if one is pending."""
-        return self._pending.deadline if isinstance(self._pending, _Confirmation) else None
+        pending = self._pending
+        return pending.deadline if isinstance(pending, _Confirmation | _Choice) else None
 
     async def expire(self) -> str | None:
         """Cancel a confirmation whose time is up; returns the reply, if anything expired."""
         pending = self._pending
-        if isinstance(pending, _Confirmation) and self._clock() >= pending.deadline:
+        if isinstance(pending, _Confirmation | _Choice) and self._clock() >= pending.deadline:
             self._pending = None
             return self._say(await self._cancel(pending, "no answer in time"))
         return None
@@ -103,31 +118,95 @@ class Dialogue:
     async def _no_answer(self, *, say_dropped_question: bool) -> str | None:
         pending = self._pending
         self._pending = None
-        if isinstance(pending, _Confirmation):
+        if isinstance(pending, _Confirmation | _Choice):
             return self._say(await self._cancel(pending, "no answer"))
         if isinstance(pending, _Question) and say_dropped_question:
             return self._say("I didn't hear an answer, so I've cancelled that.")
         return None
 
-    async def hear(self, text: str) -> str:
-        """Handle one utterance; returns (and emits) the reply."""
+    async def hear(self, text: str, *, heard: Transcript | None = None) -> str:
+        """Handle one utterance; returns (and emits) the reply. ``heard``: the utterance
+        came from speech, with the recognizer's doubts (:mod:`assistant.caution`)."""
         prefix = await self.expire() or ""
-        reply = await self._respond(text)
+        reply = await self._respond(text, heard)
         return f"{prefix} {reply}".strip() if prefix else reply
 
-    async def _respond(self, text: str) -> str:
+    async def _respond(self, text: str, heard: Transcript | None) -> str:
         act = dialogue_act(normalize(text))
-        decision = self.understanding.decide(text) if act is None else None
+        decision = self.understanding.decide(text, spoken=heard is not None) \
+            if act is None else None
         if decision is not None and self._is_immediate(decision):
             return await self._stop_first(decision)
         pending = self._pending
         if isinstance(pending, _Confirmation):
             return await self._while_confirming(pending, act, decision)
+        if isinstance(pending, _Choice):
+            return await self._while_choosing(pending, act, text, decision)
         if isinstance(pending, _Question):
             return await self._while_asking(pending, act, text, decision)
         if decision is None:
             return self._say(self._act_alone(act))
-        return await self._new_request(await self.understanding.refine(decision))
+        decision = await self.understanding.refine(decision)
+        if heard is not None:
+            found = doubt(decision, heard, self.understanding, self.dispatcher.catalog)
+            if found is not None:
+                return await self._doubted(found)
+        return await self._new_request(decision)
+
+    async def _doubted(self, found: Doubt) -> str:
+        """A stop among the readings runs; otherwise ask before anything runs."""
+        if found.kind == DoubtKind.STOP:
+            return await self._stop_first(found.options[0])
+        first = found.options[0]
+        assert first.tool is not None
+        sentences = tuple(self.understanding.read_back.sentence(str(o.tool), o.arguments)
+                          for o in found.options)
+        if found.kind == DoubtKind.CHOOSE:
+            question = f"{sentences[0][:1].upper()}{sentences[0][1:]}, or {sentences[1]}?"
+        else:
+            question = f"{sentences[0][:1].upper()}{sentences[0][1:]}?"
+        options = [{"tool": o.tool, "arguments": o.arguments} for o in found.options]
+        recorded = await self.dispatcher.record(
+            f"{found.kind}_asked", tool=first.tool, arguments=first.arguments,
+            reason=found.reason, options=options)
+        if not recorded:
+            return self._say("I can't write the audit log, so I won't do that.")
+        self._emit(ClarifyEvent(t_ms=self._now_ms(), kind=str(found.kind), tool=first.tool,
+                                arguments=first.arguments, reason=found.reason,
+                                options=options))
+        deadline = self._clock() + self.confirm_seconds
+        if found.kind == DoubtKind.CHOOSE:
+            self._pending = _Choice(found.options, sentences, question, deadline)
+        else:
+            self._pending = _Confirmation(first.tool, None, question, deadline,
+                                          ToolCall(first.tool, first.arguments,
+                                                   str(first.route)))
+        return self._say(question)
+
+    async def _while_choosing(self, pending: _Choice, act: DialogueAct | None, text: str,
+                              decision: Decision | None) -> str:
+        if act == DialogueAct.REPEAT:
+            pending.deadline = self._clock() + self.confirm_seconds
+            return self._say(pending.question)
+        self._pending = None
+        picked = self._picked(pending, text, decision) if act is None else None
+        if picked is None:
+            return self._say(await self._cancel(pending, "no clear answer"))
+        return await self._new_request(picked)
+
+    @staticmethod
+    def _picked(pending: _Choice, text: str, decision: Decision | None) -> Decision | None:
+        """The reading the answer names: the same call, or the words only it has
+        ("unlock")."""
+        for option in pending.options:
+            if decision is not None and (decision.tool, decision.arguments) == \
+                    (option.tool, option.arguments):
+                return option
+        said = set(normalize(text).digits.split())
+        words = [set(normalize(s).digits.split()) for s in pending.sentences]
+        named = [option for i, option in enumerate(pending.options)
+                 if said & (words[i] - set().union(*(w for j, w in enumerate(words) if j != i)))]
+        return named[0] if len(named) == 1 else None
 
     async def _stop_first(self, decision: Decision) -> str:
         """A stop runs before whatever was pending is cancelled or dropped."""
@@ -144,6 +223,10 @@ class Dialogue:
     ) -> str:
         if act == DialogueAct.YES:
             self._pending = None
+            if pending.call is not None:
+                return self._say(self._after(await self.dispatcher.propose(pending.call),
+                                             pending.call.route))
+            assert pending.model is not None
             return self._say((await self.dispatcher.confirmed(pending.tool, pending.model)).reply)
         if act == DialogueAct.REPEAT:
             pending.deadline = self._clock() + self.confirm_seconds
@@ -205,10 +288,15 @@ class Dialogue:
         return self.dispatcher.catalog.safety(decision.tool, decision.arguments) == \
             Safety.IMMEDIATE
 
-    async def _cancel(self, pending: _Confirmation, reason: str) -> str:
-        self._emit(CancelledEvent(t_ms=self._now_ms(), tool=pending.tool, reason=reason))
-        await self.dispatcher.cancelled(pending.tool, reason)
-        action = pending.question.removesuffix(" Are you sure?").rstrip(".")
+    async def _cancel(self, pending: _Confirmation | _Choice, reason: str) -> str:
+        if isinstance(pending, _Choice):
+            tool = str(pending.options[0].tool)
+            action = " or ".join(pending.sentences)
+        else:
+            tool = pending.tool
+            action = pending.question.removesuffix(" Are you sure?").rstrip(".?")
+        self._emit(CancelledEvent(t_ms=self._now_ms(), tool=tool, reason=reason))
+        await self.dispatcher.cancelled(tool, reason)
         return f"Cancelled: {action[:1].lower()}{action[1:]} was not done."
 
     def _act_alone(self, act: DialogueAct | None) -> str:

@@ -187,6 +187,11 @@ class Dispatcher:
                 return reason
         return None
 
+    async def record(self, kind: str, **fields: Any) -> bool:
+        """Audit what the dialogue decided around a call (a read-back, a choice); False if
+        it could not be recorded (said as an error event)."""
+        return await self._audited(kind, **fields)
+
     async def _audited(self, kind: str, **fields: Any) -> bool:
         try:
             await self.audit.record(kind, **fields)

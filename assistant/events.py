@@ -15,6 +15,7 @@ __all__ = [
     "ActionEvent",
     "ActionOutcome",
     "CancelledEvent",
+    "ClarifyEvent",
     "ConfirmEvent",
     "ErrorEvent",
     "Event",
@@ -35,6 +36,7 @@ class EventType(StrEnum):
     TRANSCRIPT = "transcript"
     INTENT = "intent"
     CONFIRM = "confirm"
+    CLARIFY = "clarify"
     ACTION = "action"
     REFUSED = "refused"
     CANCELLED = "cancelled"
@@ -93,6 +95,22 @@ class ConfirmEvent(Event):
     TYPE: ClassVar[EventType] = EventType.CONFIRM
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClarifyEvent(Event):
+    """What was heard is not acted on until the speaker says which call was meant:
+    ``kind`` "read_back" (the words were uncertain: "Open the passenger window fully?") or
+    "choose" (two readings mean different calls: "Lock the doors, or unlock the doors?").
+    ``tool``/``arguments`` are the call read back, or the likeliest reading; ``options``
+    every reading asked about."""
+
+    TYPE: ClassVar[EventType] = EventType.CLARIFY
+    kind: str
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    options: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ActionOutcome(StrEnum):

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import shutil
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class ModelEntry:
     assemble: bool = False
     """The package ships the file in parts; its ``assemble(output_path=...)`` joins them
     once into the model cache."""
+    join: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Files split across packages: name -> parts, each ``module:relative/path``, joined
+    in order once into the model cache; the model's other files are copied beside them."""
     directory: Path | None = field(default=None, compare=False)
 
     def folder(self) -> Path:
@@ -67,7 +71,32 @@ class ModelEntry:
                              f"run 'pip install {self.package}'")
         if self.assemble:
             return self._assembled()
+        if self.join:
+            return self._joined(Path(spec.origin).parent / self.path)
         return Path(spec.origin).parent / self.path
+
+    def _joined(self, source: Path) -> Path:
+        folder = model_cache() / self.name
+        for file_name in self.files:
+            target = folder / file_name
+            if target.is_file():
+                continue
+            partial = target.with_name(target.name + ".partial")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with partial.open("wb") as out:
+                    for part in self.join.get(file_name) or (f"{self.module}:{self.path}/"
+                                                            f"{file_name}",):
+                        with _part_path(part, self.name).open("rb") as handle:
+                            shutil.copyfileobj(handle, out, _CHUNK)
+                partial.replace(target)
+            except OSError as err:
+                partial.unlink(missing_ok=True)
+                raise ModelError("model-assembly-failed", f"model {self.name!r}: could not "
+                                 f"join {target} from {source} and its other parts: {err}; "
+                                 "set ASSISTANT_MODEL_CACHE to a writable folder with "
+                                 "room for it") from err
+        return folder
 
     def _assembled(self) -> Path:
         folder = model_cache() / self.name
@@ -119,7 +148,9 @@ class ModelManifest:
             entry = ModelEntry(name=raw["name"], kind=raw["kind"], license=raw.get("license", ""),
                                files=dict(raw["files"]), module=raw.get("module", ""),
                                path=raw.get("path", ""), package=raw.get("package", ""),
-                               assemble=bool(raw.get("assemble", False)))
+                               assemble=bool(raw.get("assemble", False)),
+                               join={name: tuple(parts)
+                                     for name, parts in raw.get("join", {}).items()})
             entries[entry.name] = entry
         return cls(entries)
 
@@ -133,6 +164,17 @@ class ModelManifest:
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return [e for e in self.entries.values() if e.kind == kind]
+
+
+def _part_path(part: str, model: str) -> Path:
+    """``module:relative/path`` of an installed package, or an error naming it."""
+    module, _, relative = part.partition(":")
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        package = module.replace("_", "-")
+        raise ModelError("model-missing", f"model {model!r} has a part in the Python package "
+                         f"{package!r}, which is not installed; run 'pip install {package}'")
+    return Path(spec.origin).parent / relative
 
 
 def model_cache() -> Path:

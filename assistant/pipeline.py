@@ -41,7 +41,7 @@ from assistant.events import (
     TranscriptEvent,
     WakeEvent,
 )
-from assistant.stt import SpeechToText
+from assistant.stt import SpeechToText, Transcript
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpoint, Endpointer, EndpointKind, VoiceActivity
 from assistant.wake import WakeWordDetector
@@ -124,7 +124,7 @@ class VoicePipeline:
         self.stage = Stage.WAKE
         self._follow_up = False
         self._speech: asyncio.Task[None] | None = None
-        self._paused: tuple[int, str] | None = None
+        self._paused: tuple[int, Transcript] | None = None
         self._transcripts = transcripts
         self._replies: list[str] = []
         self.progress = 0
@@ -189,7 +189,7 @@ class VoicePipeline:
             return
         paused, self._paused = self._paused, None
         if paused is not None and paused[0] == endpoint.pause_id and (
-                self._transcripts is None or self._transcripts.fully_understands(paused[1])):
+                self._transcripts is None or self._transcripts.fully_understands(paused[1].text)):
             await self._ended(endpoint, paused[1])
         else:  # the quick guess at the pause is not enough: the recognizer's full effort
             await self._ended(endpoint)
@@ -198,31 +198,32 @@ class VoicePipeline:
         """Transcribe at a pause. A whole command ends the turn now instead of after the
         end silence; anything else is kept in case the voice does not come back."""
         try:
-            text = await self.stt.transcribe(pause.audio, partial=True)
+            heard = await self.stt.transcribe(pause.audio, partial=True)
         except AssistantError as err:
             _LOGGER.warning("transcription at a pause failed (%s); waiting for the end", err)
             return
-        if text.strip() and self._transcripts is not None and self._transcripts.finished(text):
+        if heard.text.strip() and self._transcripts is not None \
+                and self._transcripts.finished(heard.text):
             self.endpointer.stop()
-            await self._ended(pause, text)
+            await self._ended(pause, heard)
         elif pause.pause_id is not None:
-            self._paused = (pause.pause_id, text)
+            self._paused = (pause.pause_id, heard)
 
-    async def _ended(self, endpoint: Endpoint, text: str | None = None) -> None:
+    async def _ended(self, endpoint: Endpoint, heard: Transcript | None = None) -> None:
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self.stage = Stage.STT
-        if text is None:
-            text = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
-        if text is None:
+        if heard is None:
+            heard = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
+        if heard is None:
             self._replies.append("Sorry, something went wrong while listening.")
-        elif not text.strip():
+        elif not heard.text.strip():
             self._replies.append(NOT_HEARD)
         else:
-            self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=text))
+            self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
             self.stage = Stage.INTENT
             await self._guarded(Stage.INTENT, asyncio.wait_for(
-                self.dialogue.hear(text), self.settings.intent_timeout_s))
+                self.dialogue.hear(heard.text, heard=heard), self.settings.intent_timeout_s))
         self.stage = Stage.WAKE
         self._follow_up = self.dialogue.awaiting
         await self._speak_replies()

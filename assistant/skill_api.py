@@ -111,6 +111,9 @@ class Tool:
     safety_for: Callable[[BaseModel], Safety] | None = None
     interlocks: tuple[Interlock, ...] = ()
     readback: Callable[[BaseModel], str] | None = None
+    changes: bool = True
+    """False for a tool that only tells (a status, the time): a mishearing of it costs an
+    answer, not an action, so it is never read back first."""
 
     def safety_of(self, arguments: BaseModel) -> Safety:
         """The safety class of this call (some tools escalate with their arguments)."""
@@ -129,6 +132,7 @@ def tool(
     safety_for: Callable[[ArgsT], Safety] | None = None,
     interlocks: tuple[tuple[str, Callable[[ArgsT], Awaitable[str | None]]], ...] = (),
     readback: Callable[[ArgsT], str] | None = None,
+    changes: bool = True,
 ) -> Tool:
     """Declare a tool with handlers typed by its own argument model."""
     return Tool(
@@ -143,6 +147,7 @@ def tool(
             for text, check in interlocks
         ),
         readback=cast(Callable[[BaseModel], str] | None, readback),
+        changes=changes,
     )
 
 

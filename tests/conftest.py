@@ -14,6 +14,7 @@ from assistant.app import Assistant, build_assistant, build_understanding
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
+from assistant.stt import Transcript
 
 AWAIT_LIMIT = 5.0
 
@@ -51,8 +52,10 @@ class Session:
     audit_path: Path
     replies: list[str] = field(default_factory=list)
 
-    async def say(self, text: str) -> str:
-        reply = await asyncio.wait_for(self.assistant.dialogue.hear(text), AWAIT_LIMIT)
+    async def say(self, text: str, heard: Transcript | None = None) -> str:
+        """Typed, or (``heard``) as if from speech with the recognizer's doubts."""
+        reply = await asyncio.wait_for(self.assistant.dialogue.hear(text, heard=heard),
+                                       AWAIT_LIMIT)
         self.replies.append(reply)
         return reply
 

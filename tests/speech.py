@@ -98,3 +98,47 @@ def session(parts: list[Samples | float]) -> Samples:
 def save(samples: Samples, path: Path) -> Path:
     write_wav(path, samples)
     return path
+
+
+NOISES = ("car", "factory", "babble")
+
+
+def background(kind: str, samples: int, seed: int, babble: list[Samples]) -> Any:
+    """Noise of a kind, as float64: a car cabin's low rumble, a factory's hum with impacts,
+    or babble (other people talking)."""
+    rng = np.random.default_rng(seed)
+    seconds = samples / RATE + 0.1
+    t = np.arange(samples) / RATE
+    if kind == "car":
+        rumble = noise(seconds, "brownnoise", seed)[:samples].astype(np.float64)
+        # road texture: the rumble swells and fades slowly
+        return rumble * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * t))
+    if kind == "factory":
+        mains = rng.choice([50.0, 60.0])
+        hum = sum(np.sin(2 * np.pi * mains * h * t + rng.uniform(0, 6)) / h for h in (1, 2, 3, 5))
+        hiss = noise(seconds, "pinknoise", seed)[:samples].astype(np.float64)
+        out = hum * 3000 + hiss * 0.3
+        for start in range(int(rng.uniform(0.1, 0.8) * RATE), samples,
+                           int(rng.uniform(0.6, 1.4) * RATE)):
+            length = min(samples - start, int(0.08 * RATE))
+            decay = np.exp(-np.arange(length) / (0.015 * RATE))
+            out[start:start + length] += rng.normal(0, 12000, length) * decay
+        return out
+    mixed = np.zeros(samples)
+    for _talker in range(4):
+        clip = babble[int(rng.integers(len(babble)))].astype(np.float64)
+        reps = np.tile(clip, samples // max(len(clip), 1) + 2)
+        offset = int(rng.integers(len(clip)))
+        mixed += reps[offset:offset + samples] * rng.uniform(0.6, 1.0)
+    return mixed
+
+
+def mix(clean: Samples, condition: str, seed: int, babble: list[Samples]) -> Samples:
+    """``condition``: "clean", or a kind of noise and its SNR ("car 10 dB")."""
+    if condition == "clean":
+        return clean
+    kind, snr, _ = condition.split()
+    noisy = background(kind, len(clean), seed, babble)
+    target = speech_rms(clean) / (10 ** (float(snr) / 20))
+    noisy *= target / max(float(np.sqrt(np.mean(noisy ** 2))), 1e-9)
+    return np.clip(clean.astype(np.float64) + noisy, -32768, 32767).astype(np.int16)

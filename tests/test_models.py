@@ -47,3 +47,29 @@ def test_sha256_is_the_files_digest(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     assert sha256_of(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_a_model_split_across_packages_is_joined_once_and_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path))
+    entry = ModelManifest.load().get("whisper-base")
+    folder = entry.verified()
+    assert folder == tmp_path / "whisper-base"
+    joined = folder / "model.bin"
+    assert sha256_of(joined) == entry.files["model.bin"]
+    assert not list(folder.glob("*.partial"))
+    stamp = joined.stat().st_mtime_ns
+    assert entry.verified() == folder and joined.stat().st_mtime_ns == stamp
+
+
+def test_a_missing_part_names_the_package_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path))
+    real = ModelManifest.load().get("whisper-base")
+    broken = ModelEntry(name=real.name, kind=real.kind, license=real.license, files=real.files,
+                        module=real.module, path=real.path, package=real.package,
+                        join={"model.bin": ("no_such_model_part_package:model.bin.part1",)})
+    with pytest.raises(ModelError) as raised:
+        broken.verified()
+    assert "pip install no-such-model-part-package" in raised.value.message
+    assert not (tmp_path / "whisper-base" / "model.bin").exists()

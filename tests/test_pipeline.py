@@ -18,7 +18,7 @@ from assistant.audio.wavfile import WavFileSink
 from assistant.errors import SpeechToTextError, TextToSpeechError
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
-from assistant.stt import FakeSpeechToText
+from assistant.stt import FakeSpeechToText, Transcript
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import EndpointSettings, FakeVoiceActivity
 from assistant.voice import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
@@ -262,9 +262,9 @@ async def test_a_guess_at_a_pause_that_is_not_understood_gets_a_full_transcripti
     calls: list[bool] = []
 
     class Recognizer(FakeSpeechToText):
-        async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+        async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
             calls.append(partial)
-            return "stop the blame" if partial else "stop the lathe"
+            return Transcript("stop the blame" if partial else "stop the lathe")
 
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
     session, events, _ = _session([], marks, classifier, tmp_path,

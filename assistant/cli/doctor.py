@@ -95,6 +95,8 @@ def _models(config: AssistantConfig) -> list[Finding]:
     names = [config.text_to_speech.voice]
     if config.speech_to_text.engine == "whisper":
         names.append(config.speech_to_text.whisper_model)
+        if config.speech_to_text.whisper_fallback != "none":
+            names.append(config.speech_to_text.whisper_fallback)
     if config.wake.engine == "openwakeword":
         names.append(config.wake.model)
     findings = []

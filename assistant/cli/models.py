@@ -12,7 +12,7 @@ from assistant.models import ModelEntry, ModelManifest, user_model
 
 __all__ = ["list_models"]
 
-DEFAULTS = frozenset({"hey_jarvis", "whisper-tiny.en", "piper-en_US-joe-medium",
+DEFAULTS = frozenset({"hey_jarvis", "whisper-tiny.en", "whisper-base", "piper-en_US-joe-medium",
                       DEFAULT_LANGUAGE_MODEL})
 
 

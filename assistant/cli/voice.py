@@ -72,9 +72,9 @@ async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSetti
             try:
                 audio = read_wav(Path(path))
                 started = time.perf_counter()
-                text = await engines.stt.transcribe(audio.tobytes())
+                heard = await engines.stt.transcribe(audio.tobytes())
                 stt_ms = (time.perf_counter() - started) * 1000.0
-                result = (await assistant.understanding.understand(text)).to_json()
+                result = (await assistant.understanding.understand(heard.text)).to_json()
                 result |= {"file": path, "stt_ms": round(stt_ms, 1)}
             except AssistantError as err:
                 result = {"text": "", "tool": None, "arguments": {}, "route": "none", "ms": 0.0,

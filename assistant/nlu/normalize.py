@@ -40,13 +40,18 @@ _LEADING_FILLER = (
     "hey assistant", "hey", "hi", "ok", "okay", "so", "um", "uh", "er", "oh", "well",
     "please", "kindly", "just", "go ahead and", "i want you to", "i'd like you to",
     "could you", "can you", "would you", "will you", "could you please", "can you please",
-    "would you please", "would you mind", "do you mind",
+    "would you please", "would you mind", "do you mind", "i said", "i say", "you can", "you could",
 )
 _TRAILING_FILLER = (
     "please", "thanks", "thank you", "for me", "now", "right now", "in here", "back here",
     "if you can", "if you could", "if you would", "immediately", "right away", "straight away",
     "at once", "asap", "um", "uh", "erm",
 )
+_NUMERALS = frozenset((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+    "eighty", "ninety", "hundred", "thousand"))
 _LEADING = re.compile(
     r"^(?:(?:" + "|".join(sorted(map(re.escape, _LEADING_FILLER), key=len, reverse=True))
     + r")\b\s*)+"
@@ -88,7 +93,22 @@ def _strip_filler(text: str) -> str:
     stripped = _LEADING.sub("", text)
     stripped = _TRAILING.sub("", stripped)
     stripped = _INNER_FILLER.sub(" ", stripped)
-    return " ".join(stripped.split())
+    return _unrepeated(stripped.split())
+
+
+def _unrepeated(words: list[str]) -> str:
+    """Said twice is said once: "stop stop stop the packer", "emergency stop, emergency
+    stop". A word said again right after itself counts once (not a number: "five five" may
+    be a count), and so does a whole utterance said again."""
+    kept = [w for i, w in enumerate(words)
+            if i == 0 or w != words[i - 1] or any(c.isdigit() for c in w) or w in _NUMERALS]
+    for size in range(1, len(kept) // 2 + 1):
+        unit = kept[:size]
+        if all(any(c.isdigit() for c in w) or w in _NUMERALS for w in unit):
+            continue
+        if len(kept) % size == 0 and kept == unit * (len(kept) // size):
+            return " ".join(kept[:size])
+    return " ".join(kept)
 
 
 def filler_ends(words: list[str]) -> tuple[int, int]:

@@ -31,6 +31,7 @@ from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
+from assistant.nlu.readback import ReadBack
 from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
 from assistant.nlu.slots import find_values
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
@@ -48,8 +49,13 @@ word is needed too (:mod:`assistant.nlu.evidence`)."""
 ASK_THRESHOLD = 0.5
 """Margin a guess needs when a required argument was not said: it becomes a question, and
 a question from what was no request ("i used to drive a truck") is a nuisance."""
+SPOKEN_THRESHOLD = 0.45
+"""The classifier's margin for text from speech: it is read back before it runs, too."""
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|then|and then|also)\b (?=(.+))")
 _NUMBER_WORD = re.compile(r"\S*\d\S*")
+_CLAUSE_BREAK = re.compile(r"(?:[;!?]|(?<!\d)[,.]|[,.](?!\d))+\s*|\s+-\s+")
+_CORRECTION = re.compile(r"\b(?:actually|wait|no|not|don't|dont|never|instead|rather|but|"
+                         r"cancel|undo|stop|sorry)\b")
 
 
 class Route(StrEnum):
@@ -119,6 +125,7 @@ class Understanding:
         self._sentences = sentences
         self._sayable = sayable_arguments(sentences)
         self.evidence = Evidence(sentences, catalog)
+        self.read_back = ReadBack(sentences, catalog, self.matcher)
         self.model_tier: ModelTier | None = None
 
     def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
@@ -136,11 +143,16 @@ class Understanding:
         heard at a pause could go on."""
         return NearestSentences(self._sentences, self.catalog.specs)
 
-    def decide(self, text: str) -> Decision:
-        """Decide what ``text`` asks for; never raises on any input."""
+    def decide(self, text: str, *, spoken: bool = False) -> Decision:
+        """Decide what ``text`` asks for; never raises on any input. Text from speech
+        (``spoken``) needs a more confident classifier: a mishearing reads as a paraphrase."""
         started = self._clock()
         utterance = normalize(text)
-        tool, arguments, route, confidence = self._tiers(utterance)
+        threshold = max(self.threshold, SPOKEN_THRESHOLD) if spoken else self.threshold
+        tool, arguments, route, confidence = self._tiers(utterance, threshold)
+        if tool is None and not utterance.rejected:
+            tool, arguments, route, confidence = self._one_clause(text) or (
+                tool, arguments, route, confidence)
         if tool is None:
             return Decision(text, None, {}, route, self._ms(started),
                             error=utterance.rejected or None, confidence=confidence,
@@ -234,7 +246,7 @@ class Understanding:
         return None
 
     def _tiers(
-        self, utterance: Normalized
+        self, utterance: Normalized, threshold: float
     ) -> tuple[str | None, dict[str, Any], Route, float]:
         if utterance.empty or dialogue_act(utterance) is not None:
             return None, {}, Route.NONE, 1.0
@@ -250,7 +262,7 @@ class Understanding:
             if guess.tool == matched.tool:
                 return matched.tool, matched.arguments, Route.GRAMMAR, guess.confidence
             return None, {}, Route.NONE, guess.confidence
-        if guess.tool is None or guess.confidence < self.threshold:
+        if guess.tool is None or guess.confidence < threshold:
             return None, {}, Route.NONE, guess.confidence
         arguments = self._guessed(guess.tool, guess.fixed, guess.negate, utterance)
         if arguments is None or (
@@ -260,6 +272,33 @@ class Understanding:
                 or self._lacks_free_text(guess.tool, arguments):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
+
+    def _one_clause(self, text: str) -> tuple[str, dict[str, Any], Route, float] | None:
+        """A run-on ("roll up the windows, it's raining"; "find a hospital, quick"): the one
+        clause a template matches whole, if the others ask for nothing and correct nothing
+        (no numbers, no "actually", "no", "not": "volume to 60, actually make it 50")."""
+        clauses = [c for c in _CLAUSE_BREAK.split(text) if c.strip()]
+        if len(clauses) < 2 or len(clauses) > 4:
+            return None
+        found: list[tuple[str, dict[str, Any]]] = []
+        corrected = False
+        for clause in clauses:
+            utterance = normalize(clause)
+            matched = None if utterance.empty else self.matcher.match(utterance)
+            if matched is not None and not matched.unknown_name:
+                checked = self.catalog.check(matched.tool, matched.arguments)
+                if checked.missing or checked.error:
+                    return None
+                found.append((matched.tool, dict(matched.arguments)))
+            elif _CORRECTION.search(utterance.digits) or _NUMBER_WORD.search(utterance.digits):
+                corrected = True
+        if len(found) != 1:
+            return None
+        tool, arguments = found[0]
+        # "the lathe, stop it, stop the lathe": a stop among the words is no correction of it
+        if corrected and self.catalog.safety(tool, arguments) != Safety.IMMEDIATE:
+            return None
+        return tool, arguments, Route.GRAMMAR, 1.0
 
     def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         """Free text that goes on into another request ("play some jazz and navigate home"):

@@ -1,5 +1,5 @@
 """Speech-to-text behind a small Protocol: faster-whisper by default, Vosk optional."""
 
-from assistant.stt.base import FakeSpeechToText, SpeechToText, transcribe_within
+from assistant.stt.base import FakeSpeechToText, SpeechToText, Transcript, transcribe_within
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "transcribe_within"]
+__all__ = ["FakeSpeechToText", "SpeechToText", "Transcript", "transcribe_within"]

@@ -5,11 +5,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.errors import SpeechToTextError
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "transcribe_within"]
+__all__ = ["FakeSpeechToText", "SpeechToText", "Transcript", "transcribe_within"]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was heard, and how sure the recognizer is of it.
+
+    ``uncertain`` says why the words should not be acted on silently ("" when they can):
+    the text was corrected to a sentence the skills know, or the recognizer's own
+    confidence was low. ``alternatives`` are other readings of the same audio the
+    recognizer found nearly as likely (best first): when they mean another call, the
+    assistant asks which one was meant.
+    """
+
+    text: str
+    uncertain: str = ""
+    alternatives: tuple[str, ...] = ()
+    confidence: float = 0.0
+    """Mean log-probability per token of the chosen text (0 = certain); 0 if unknown."""
+    engine: str = ""
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class SpeechToText(Protocol):
@@ -17,7 +40,7 @@ class SpeechToText(Protocol):
 
     name: str
 
-    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         """``partial``: the speaker may not be done (a pause); a quick guess will do."""
         ...
 
@@ -25,19 +48,20 @@ class SpeechToText(Protocol):
 
 
 class FakeSpeechToText:
-    def __init__(self, handler: Callable[[bytes], str], name: str = "fake") -> None:
+    def __init__(self, handler: Callable[[bytes], str | Transcript], name: str = "fake") -> None:
         self.name = name
         self._handler = handler
 
-    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
-        return self._handler(audio)
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
+        heard = self._handler(audio)
+        return heard if isinstance(heard, Transcript) else Transcript(heard, engine=self.name)
 
     async def aclose(self) -> None:
         return None
 
 
-async def transcribe_within(worker: Executor, run: Callable[[bytes], str], audio: bytes,
-                            timeout_s: float) -> str:
+async def transcribe_within(worker: Executor, run: Callable[[bytes], Transcript], audio: bytes,
+                            timeout_s: float) -> Transcript:
     """Run a blocking recognizer on its worker thread within a time budget; engine
     failures become :class:`SpeechToTextError` with a code."""
     job = asyncio.get_running_loop().run_in_executor(worker, run, audio)

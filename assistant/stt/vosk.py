@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.audio import SAMPLE_RATE, AudioChunk
 from assistant.errors import SpeechToTextError
-from assistant.stt.base import transcribe_within
+from assistant.stt.base import Transcript, transcribe_within
 
 __all__ = ["VoskSpeechToText"]
 
@@ -48,13 +48,14 @@ class VoskSpeechToText:
             return self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
         return self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, self.grammar)
 
-    async def transcribe(self, audio: bytes, *, partial: bool = False) -> str:
+    async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
 
-    def _run(self, audio: bytes) -> str:
+    def _run(self, audio: bytes) -> Transcript:
         recognizer = self._recognizer()
         recognizer.AcceptWaveform(audio)
-        return _clean(json.loads(recognizer.FinalResult()).get("text", ""))
+        text = _clean(json.loads(recognizer.FinalResult()).get("text", ""))
+        return Transcript(text, engine=self.name)
 
     async def partials(self, chunks: AsyncIterator[AudioChunk]) -> AsyncIterator[str]:
         """Streams partial transcripts as audio arrives; the last one is the final text."""

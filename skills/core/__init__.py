@@ -52,7 +52,7 @@ def _create(context: SkillContext) -> SkillRuntime:
         tools=(
             tool("set_timer", SetTimer, set_timer, description="Start a countdown timer"),
             tool("cancel_timer", NoArguments, cancel_timer, description="Cancel the timers"),
-            tool("get_time", NoArguments, get_time, description="Say the time"),
+            tool("get_time", NoArguments, get_time, description="Say the time", changes=False),
         ),
         backend=timers,
     )

@@ -130,11 +130,11 @@ def factory_tools(plant: PlantBackend, config: PlantConfig) -> tuple[Tool, ...]:
              safety_for=lambda a: Safety.IMMEDIATE if a.percent == 0 else Safety.PLAIN,
              interlocks=(("stop-all latched", conveyor_not_latched),)),
         tool("get_machine_status", MachineArguments, get_machine_status,
-             description="Report whether a machine runs and its alarms"),
+             description="Report whether a machine runs and its alarms", changes=False),
         tool("acknowledge_alarm", AcknowledgeAlarm, acknowledge_alarm,
              description="Acknowledge a machine's alarm, or every alarm"),
         tool("get_production_count", ProductionCount, get_production_count,
-             description="Report a production line's count today"),
+             description="Report a production line's count today", changes=False),
         tool("log_maintenance_note", MaintenanceNote, log_maintenance_note,
              description="Add a note to a machine's maintenance log"),
     )

@@ -130,7 +130,8 @@ class FindNearby(BaseModel):
         label="kind of place", question="What should I look for?",
         aliases={
             Category.FUEL: ("gas", "gas station", "petrol", "petrol station", "fuel station",
-                            "filling station", "gas stations", "petrol stations"),
+                            "filling station", "gas stations", "petrol stations", "fill up",
+                            "refuel"),
             Category.CHARGING: ("charger", "charging station", "charging stations",
                                 "ev charger", "charging point", "chargers", "charge"),
             Category.PARKING: ("parking lot", "car park", "parking garage", "parking spot",
@@ -146,7 +147,8 @@ class SetVolume(BaseModel):
     model_config = ConfigDict(frozen=True)
     level: Annotated[int, Field(ge=0, le=100), Slot(
         label="volume", unit="percent", question="Which volume?",
-        aliases={0: ("mute", "off", "silent", "zero"), 100: ("max", "maximum", "full")})]
+        aliases={0: ("mute", "off", "silent", "zero"), 100: ("max", "maximum", "full"),
+                 50: ("half", "halfway", "half way")})]
 
 
 class ChangeVolume(BaseModel):
@@ -310,7 +312,8 @@ def vehicle_tools(car: VehicleBackend) -> tuple[Tool, ...]:
              safety=Safety.CONFIRM, interlocks=(("vehicle moving", moving),),
              readback=lambda _: "Unlock the doors."),
         tool("navigate_to", NavigateTo, navigate_to, description="Navigate to a destination"),
-        tool("find_nearby", FindNearby, find_nearby, description="Find a nearby place"),
+        tool("find_nearby", FindNearby, find_nearby, description="Find a nearby place",
+             changes=False),
         tool("cancel_navigation", NoArguments, cancel_navigation,
              description="Cancel navigation"),
         tool("set_volume", SetVolume, set_volume, description="Set the media volume"),
@@ -321,5 +324,5 @@ def vehicle_tools(car: VehicleBackend) -> tuple[Tool, ...]:
         tool("set_headlights", SetHeadlights, set_headlights,
              description="Set the headlight mode"),
         tool("get_vehicle_status", GetVehicleStatus, get_vehicle_status,
-             description="Report fuel, range, battery, tyre pressure, oil or speed"),
+             description="Report fuel, range, battery, tyre pressure, oil or speed", changes=False),
     )

@@ -1,4 +1,5 @@
-"""The Whisper adapter on the packaged tiny.en model: windows, hypotheses, the time budget."""
+"""The Whisper adapter on the packaged models: the cascade, confidences, the guards against
+made-up text, and the time budget."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.stt.whisper import FULL_WINDOW_FRAMES, WhisperSpeechToText
+from assistant.stt.whisper import WhisperSpeechToText, voiced_seconds
 from tests.conftest import AWAIT_LIMIT
-from tests.speech import piper
+from tests.speech import espeak, noise, piper
 
 
 @pytest.fixture(scope="module")
@@ -19,45 +20,108 @@ def spoken() -> bytes:
     return piper("Lock the doors.").astype("<i2").tobytes()
 
 
-@pytest.fixture
-def windows(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[WhisperSpeechToText, list[int]]]:
-    stt = WhisperSpeechToText(window_s=15, accept=lambda text: False)
-    used: list[int] = []
-    real = stt._decode
-
-    def spy(audio: bytes, window_frames: int) -> Any:
-        used.append(window_frames)
-        return real(audio, window_frames)
-
-    monkeypatch.setattr(stt, "_decode", spy)
-    yield stt, used
+@pytest.fixture(scope="module")
+def cascade() -> Iterator[WhisperSpeechToText]:
+    stt = WhisperSpeechToText(fallback="whisper-base", accept=lambda text: False)
+    yield stt
     asyncio.run(stt.aclose())
 
 
-def test_a_final_transcription_not_understood_is_retried_on_the_full_window(
-        windows: tuple[WhisperSpeechToText, list[int]], spoken: bytes) -> None:
-    stt, used = windows
-    text = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
-    assert used == [1500, FULL_WINDOW_FRAMES]
-    assert "doors" in text.lower()
+def _spy(monkeypatch: pytest.MonkeyPatch, stt: WhisperSpeechToText) -> list[str]:
+    used: list[str] = []
+    real = stt._decode
+
+    def spy(audio: bytes, recognizer: Any = None) -> Any:
+        used.append((recognizer or stt._first).name)
+        return real(audio, recognizer)
+
+    monkeypatch.setattr(stt, "_decode", spy)
+    return used
+
+
+def test_text_the_first_model_gives_that_is_not_understood_goes_to_the_second(
+        monkeypatch: pytest.MonkeyPatch, cascade: WhisperSpeechToText, spoken: bytes) -> None:
+    used = _spy(monkeypatch, cascade)
+    heard = asyncio.run(asyncio.wait_for(cascade.transcribe(spoken), AWAIT_LIMIT))
+    assert used == ["whisper-tiny.en", "whisper-base"]
+    assert "doors" in heard.text.lower()
+    assert heard.engine == "whisper-tiny.en"  # neither understood: the first model's text
 
 
 def test_a_transcription_at_a_pause_stays_quick(
-        windows: tuple[WhisperSpeechToText, list[int]], spoken: bytes) -> None:
-    stt, used = windows
-    asyncio.run(asyncio.wait_for(stt.transcribe(spoken, partial=True), AWAIT_LIMIT))
-    assert used == [1500]
+        monkeypatch: pytest.MonkeyPatch, cascade: WhisperSpeechToText, spoken: bytes) -> None:
+    used = _spy(monkeypatch, cascade)
+    asyncio.run(asyncio.wait_for(cascade.transcribe(spoken, partial=True), AWAIT_LIMIT))
+    assert used == ["whisper-tiny.en"]
+
+
+def test_understood_text_stops_at_the_first_model(spoken: bytes) -> None:
+    stt = WhisperSpeechToText(fallback="whisper-base", accept=lambda text: "door" in text.lower())
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    assert heard.engine == "whisper-tiny.en"
+    assert heard.confidence < 0 and not heard.uncertain
+    asyncio.run(stt.aclose())
 
 
 def test_too_little_audio_is_no_text() -> None:
     stt = WhisperSpeechToText()
-    assert asyncio.run(stt.transcribe(np.zeros(800, "<i2").tobytes())) == ""
+    assert asyncio.run(stt.transcribe(np.zeros(800, "<i2").tobytes())).text == ""
     asyncio.run(stt.aclose())
 
 
+@pytest.mark.parametrize("filler", ["um", "uh", "hmm", "erm"])
+def test_a_filler_is_not_heard_as_a_prompt_sentence(filler: str) -> None:
+    stt = WhisperSpeechToText(prompt="Lock the doors. Stop the lathe. What time is it.")
+    audio = np.concatenate([np.zeros(8000, np.int16), espeak(filler, "en-us"),
+                            np.zeros(8000, np.int16)])
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio.astype("<i2").tobytes()),
+                                         AWAIT_LIMIT))
+    assert len(heard.text.split()) <= 2, heard
+    asyncio.run(stt.aclose())
+
+
+def test_near_silence_is_no_text() -> None:
+    stt = WhisperSpeechToText(prompt="Lock the doors. Stop the lathe. What time is it.")
+    quiet = (noise(3.0, "pinknoise", seed=3) // 200).astype("<i2")
+    assert asyncio.run(asyncio.wait_for(stt.transcribe(quiet.tobytes()), AWAIT_LIMIT)).text == ""
+    asyncio.run(stt.aclose())
+
+
+def test_repeats_that_were_said_are_kept() -> None:
+    stt = WhisperSpeechToText()
+    audio = espeak("stop, stop, stop", "en-us").astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
+    assert heard.text.lower().count("stop") >= 3
+    asyncio.run(stt.aclose())
+
+
+def test_more_words_than_the_voice_holds_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    stt = WhisperSpeechToText()
+    short = espeak("um", "en-us").astype("<i2")
+    long_text = [("Set the temperature to twenty one degrees on the passenger side.", -0.2)]
+    real = stt._first.decode
+
+    def made_up(*args: Any, **kwargs: Any) -> Any:
+        decoded = real(*args, **kwargs)
+        decoded.hypotheses = list(long_text)
+        return decoded
+
+    monkeypatch.setattr(stt._first, "decode", made_up)
+    padded = np.concatenate([short, np.zeros(16000, np.int16)]).astype("<i2").tobytes()
+    assert asyncio.run(stt.transcribe(padded)).text == ""
+    asyncio.run(stt.aclose())
+
+
+def test_voiced_seconds_counts_the_voice_not_the_silence() -> None:
+    said = espeak("lock the doors", "en-us").astype(np.float32) / 32768
+    padded = np.concatenate([np.zeros(32000, np.float32), said, np.zeros(32000, np.float32)])
+    assert abs(voiced_seconds(padded) - voiced_seconds(said)) < 0.15
+    assert voiced_seconds(np.zeros(32000, np.float32)) == 0.0
+
+
 def test_the_audio_supports_what_was_said_over_its_neighbours() -> None:
-    stt = WhisperSpeechToText(window_s=15)
-    decoded = stt._decode(piper("Stop the lathe.").astype("<i2").tobytes(), 1500)
+    stt = WhisperSpeechToText()
+    decoded = stt._decode(piper("Stop the lathe.").astype("<i2").tobytes())
     assert decoded is not None
     said, *others = stt.log_probabilities(
         decoded, ["Stop the lathe.", "Stop the welder.", "Start the lathe.", "Stop the plant."])
@@ -66,12 +130,41 @@ def test_the_audio_supports_what_was_said_over_its_neighbours() -> None:
 
 
 @pytest.mark.parametrize(("gap", "taken"), [(2.0, True), (7.9, True), (8.5, False)])
-def test_a_near_sentence_is_taken_only_within_the_margin(
+def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
         monkeypatch: pytest.MonkeyPatch, spoken: bytes, gap: float, taken: bool) -> None:
-    stt = WhisperSpeechToText(window_s=15, accept=lambda text: text == "Lock the doors now.",
+    stt = WhisperSpeechToText(accept=lambda text: text == "Lock the doors now.",
                               nearest=lambda text: ["lock the doors now"], nearest_margin=8.0)
-    monkeypatch.setattr(stt, "log_probabilities",
+    monkeypatch.setattr(stt._first, "log_probabilities",
                         lambda decoded, texts: [-1.0, -1.0 - gap][:len(texts)])
-    text = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
-    assert (text == "Lock the doors now.") is taken
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    assert (heard.text == "Lock the doors now.") is taken
+    assert bool(heard.uncertain) is taken
+    asyncio.run(stt.aclose())
+
+
+def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
+                              accept=lambda text: "doors" in text.lower())
+    real = stt._first.decode
+
+    def echo(*args: Any, **kwargs: Any) -> Any:
+        decoded = real(*args, **kwargs)
+        if kwargs.get("prompted", True):
+            decoded.hypotheses = [("Unlock all of the doors.", -0.3)]
+        return decoded
+
+    monkeypatch.setattr(stt._first, "decode", echo)
+    audio = espeak("the fan goes to level two", "en-gb").astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
+    assert not stt.accept(heard.text) or heard.text != "Unlock all of the doors."
+    asyncio.run(stt.aclose())
+
+
+def test_a_prompt_sentence_really_said_is_taken() -> None:
+    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
+                              accept=lambda text: "lathe" in text.lower())
+    audio = piper("Stop the lathe.").astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
+    assert heard.text.lower().rstrip(".") == "stop the lathe"
     asyncio.run(stt.aclose())
