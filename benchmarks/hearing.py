@@ -335,7 +335,7 @@ def main() -> int:
         args.one_core_clips = min(args.one_core_clips, 8)
     if args.limit:
         rows = rows[: args.limit]
-    folder = HERE / "reports" / "hearing-work"
+    folder = HERE / "reports" / "hearing-work" / args.set.stem  # runs of two sets side by side
     folder.mkdir(parents=True, exist_ok=True)
     clips, load_s = asyncio.run(measure(rows, args, folder))
     errors, words, recordings = asyncio.run(human_wer())
