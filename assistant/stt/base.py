@@ -31,9 +31,6 @@ class Transcript:
     """Mean log-probability per token of the chosen text (0 = certain); 0 if unknown."""
     engine: str = ""
 
-    def __str__(self) -> str:
-        return self.text
-
 
 class SpeechToText(Protocol):
     """16 kHz mono 16-bit audio of one command in, its text out."""

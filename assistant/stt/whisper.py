@@ -278,10 +278,6 @@ class _Decoded:
     """Feature frames (10 ms) that hold audio, not padding."""
     recognizer: _Recognizer
 
-    @property
-    def texts(self) -> list[str]:
-        return [text for text, _ in self.hypotheses]
-
 
 def voiced_seconds(samples: npt.NDArray[np.float32]) -> float:
     """Seconds of 10 ms frames clearly above the recording's own floor."""
