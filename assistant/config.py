@@ -76,6 +76,11 @@ class WakeConfig(Section):
     """A packaged openWakeWord model (hey_jarvis, alexa, hey_mycroft, okay_nabu) or a .tflite
     path."""
     threshold: float = Field(0.5, ge=0.05, le=0.99)
+    faint_threshold: float = Field(0.1, ge=0.01, le=0.99)
+    """A score from here up to ``threshold`` wakes only if the speech recognizer also hears
+    the wake phrase (``phrase``); set it to ``threshold`` to turn that off."""
+    phrase: str = ""
+    """The words the wake model listens for; empty: from the packaged model's name."""
     porcupine_access_key: str = ""
     porcupine_keyword: str = "jarvis"
 
@@ -222,6 +227,8 @@ class AssistantConfig(BaseSettings):
         return VoiceSettings(
             wake_engine=self.wake.engine, wake_model=self.wake.model,
             wake_threshold=self.wake.threshold,
+            wake_candidate_threshold=self.wake.faint_threshold,
+            wake_phrase=self.wake.phrase,
             porcupine_access_key=self.wake.porcupine_access_key,
             porcupine_keyword=self.wake.porcupine_keyword,
             stt_engine=self.speech_to_text.engine,

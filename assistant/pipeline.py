@@ -149,7 +149,9 @@ class VoicePipeline:
 
     async def _step(self, chunk: AudioChunk) -> None:
         speaking = self.sink.playing
-        detection = await self._guarded(Stage.WAKE, self.wake.process(chunk, strict=speaking))
+        # Only a barge-in needs the wake word outside the wake stage: no faint ones there.
+        strict = speaking or self.stage != Stage.WAKE
+        detection = await self._guarded(Stage.WAKE, self.wake.process(chunk, strict=strict))
         if detection is not None and (self.stage == Stage.WAKE or speaking):
             await self._stop_speaking()
             self._emit(WakeEvent(t_ms=detection.timestamp_ms, name=detection.name))

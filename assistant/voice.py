@@ -22,7 +22,7 @@ from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.stt import SpeechToText
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity, VoiceActivity
-from assistant.wake import WakeWordDetector
+from assistant.wake import PhraseSupport, WakeWordDetector
 
 __all__ = ["Engines", "VoiceSession", "VoiceSettings", "build_engines", "build_voice_pipeline"]
 
@@ -77,6 +77,13 @@ class VoiceSettings:
     wake_threshold: float = 0.5
     wake_threshold_while_speaking: float = 0.9
     wake_refractory_ms: float = 2000.0
+    wake_candidate_threshold: float = 0.1
+    """A fainter score than ``wake_threshold`` wakes only if the speech recognizer also hears
+    the wake phrase there (openWakeWord with Whisper); at ``wake_threshold``: never."""
+    wake_phrase: str = ""
+    """The words the wake model listens for; by default from a packaged model's name."""
+    wake_verify_log_probability: float = -5.0
+    """Mean token log-probability of the wake phrase that confirms a faint wake word."""
     porcupine_access_key: str = ""
     porcupine_keyword: str = "jarvis"
     stt_engine: Literal["whisper", "vosk"] = "whisper"
@@ -146,26 +153,8 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
     """Load every engine once, with its model checked against the manifest."""
     manifest = ModelManifest.load()
     sentences = assistant.understanding.sentences  # built now, not at the first pause
-    wake: WakeWordDetector
-    if settings.wake_engine == "porcupine":
-        from assistant.wake.porcupine import PorcupineDetector
-
-        wake = PorcupineDetector(
-            settings.porcupine_access_key,
-            settings.porcupine_keyword,
-            refractory_ms=settings.wake_refractory_ms,
-        )
-    else:
-        from assistant.wake.openwakeword import OpenWakeWordDetector
-
-        wake = OpenWakeWordDetector(
-            settings.wake_model,
-            threshold=settings.wake_threshold,
-            strict_threshold=settings.wake_threshold_while_speaking,
-            refractory_ms=settings.wake_refractory_ms,
-            manifest=manifest,
-        )
     stt: SpeechToText
+    verify: PhraseSupport | None = None
     if settings.stt_engine == "vosk":
         from assistant.stt.vosk import VoskSpeechToText
 
@@ -183,13 +172,37 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
     else:
         from assistant.stt.whisper import WhisperSpeechToText
 
-        stt = WhisperSpeechToText(
+        whisper = WhisperSpeechToText(
             settings.whisper_model,
             fallback=None if settings.whisper_fallback == "none" else settings.whisper_fallback,
             prompt=command_prompt(assistant),
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
             nearest=sentences.nearest if settings.whisper_nearest else None,
+            manifest=manifest,
+        )
+        stt, verify = whisper, whisper.phrase_support
+    wake: WakeWordDetector
+    if settings.wake_engine == "porcupine":
+        from assistant.wake.porcupine import PorcupineDetector
+
+        wake = PorcupineDetector(
+            settings.porcupine_access_key,
+            settings.porcupine_keyword,
+            refractory_ms=settings.wake_refractory_ms,
+        )
+    else:
+        from assistant.wake.openwakeword import OpenWakeWordDetector
+
+        wake = OpenWakeWordDetector(
+            settings.wake_model,
+            threshold=settings.wake_threshold,
+            strict_threshold=settings.wake_threshold_while_speaking,
+            refractory_ms=settings.wake_refractory_ms,
+            candidate_threshold=settings.wake_candidate_threshold,
+            verify=verify,
+            phrase=settings.wake_phrase,
+            verify_log_probability=settings.wake_verify_log_probability,
             manifest=manifest,
         )
     from assistant.tts.piper import PiperTextToSpeech

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import resource
@@ -97,6 +98,8 @@ class Clip:
     latency_ms: float | None = None
     processing_s: float = 0.0
     audio_s: float = 0.0
+    events: list[str] | None = None
+    """The session's events in short, for reading a run afterwards (``clips.jsonl``)."""
 
 
 def same_call(call: dict[str, Any], tool: str | None, arguments: dict[str, Any]) -> bool:
@@ -117,6 +120,9 @@ def judge(clip: Clip, events: list[Event]) -> None:
     kinds = [r["event"] for r in records]
     clip.woke = "wake" in kinds
     clip.transcript = next((r["text"] for r in records if r["event"] == "transcript"), "")
+    clip.events = [" ".join(str(r.get(k)) for k in ("event", "tool", "route", "kind", "reason")
+                            if r.get(k) is not None) for r in records
+                   if r["event"] not in ("speech_start", "wake", "listening")]
     calls = [r for r in records if r["event"] in CALLS]
     asked = [r for r in records if r["event"] == "clarify"]
     if clip.tool is None:
@@ -170,6 +176,7 @@ async def measure(rows: list[tuple[str, str | None, dict[str, Any]]], args: argp
     babble = [espeak(s, v, 160) for s, v in zip(FALSE_WAKE_TALK, talkers, strict=False)]
     wake = {name: say("Hey Jarvis.") for name, say in VOICES.items()}
     clips: list[Clip] = []
+    dump = (folder / "clips.jsonl").open("w", encoding="utf-8")
     for index, voice, condition in plan(rows, args.voices):
         text, tool, arguments = rows[index]
         spoken = VOICES[voice](text)
@@ -182,9 +189,12 @@ async def measure(rows: list[tuple[str, str | None, dict[str, Any]]], args: argp
         await run_clip(engines, assistant.understanding.classifier, clip, audio, end_ms=end_ms,
                        folder=folder)
         clips.append(clip)
+        dump.write(json.dumps(dataclasses.asdict(clip)) + "\n")
+        dump.flush()
         mark = {"correct": "ok ", "ood-ok": "ok ", "asked": "ask"}.get(clip.outcome, "BAD")
         print(f"{len(clips):5} {voice:12} {condition:15} {mark} {clip.outcome:9} {text!r} -> "
               f"{clip.transcript!r}", file=sys.stderr)
+    dump.close()
     await engines.aclose()
     await assistant.aclose()
     return clips, load_s

@@ -25,6 +25,7 @@ not taken if that hears something else.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -206,8 +207,25 @@ class WhisperSpeechToText:
                       texts[0], candidates[best], heard - scores[best])
         return candidates[best] if heard - scores[best] <= self.nearest_margin else None
 
-    def log_probabilities(self, decoded: _Decoded, texts: list[str]) -> list[float]:
-        return decoded.recognizer.log_probabilities(decoded, texts)
+    async def phrase_support(self, audio: bytes, phrase: str) -> float:
+        """How well the audio supports ``phrase`` (mean log-probability per token, without
+        the command prompt): a second opinion on a faint wake word."""
+        job = asyncio.get_running_loop().run_in_executor(
+            self._worker, self._phrase_support, audio, phrase)
+        try:
+            return await asyncio.wait_for(job, self.timeout_s)
+        except TimeoutError as err:
+            raise SpeechToTextError("stt-timeout", f"checking a wake word took over "
+                                    f"{self.timeout_s} s") from err
+        except (RuntimeError, ValueError) as err:
+            raise SpeechToTextError("stt-engine-failed", f"checking a wake word failed: "
+                                    f"{err}") from err
+
+    def _phrase_support(self, audio: bytes, phrase: str) -> float:
+        samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
+        encoded, frames = self._first.encode(samples, self.window_frames)
+        total, tokens = self._first.support(encoded, frames, phrase, prompted=False)
+        return total / max(tokens, 1)
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)
@@ -238,10 +256,7 @@ class _Recognizer:
 
     def decode(self, samples: npt.NDArray[np.float32], window_frames: int, width: int, *,
                max_tokens: int, prompted: bool = True) -> _Decoded:
-        from faster_whisper.audio import pad_or_trim
-
-        features = pad_or_trim(self.model.feature_extractor(samples), window_frames)
-        encoded = self.model.encode(features)
+        encoded, frames = self.encode(samples, window_frames)
         prompt = self.prompt if prompted else self.bare
         result = self.model.model.generate(
             encoded, [prompt], beam_size=width, num_hypotheses=width,
@@ -252,20 +267,28 @@ class _Recognizer:
             text = self.tokenizer.decode(ids).strip()
             if text:  # scores are per token (length penalty 1); count the end token too
                 hypotheses.append((text, float(score) * len(ids) / (len(ids) + 1)))
-        frames = min(window_frames, len(samples) // 160)
         return _Decoded(hypotheses, float(result.no_speech_prob), encoded, frames, self)
+
+    def encode(self, samples: npt.NDArray[np.float32], window_frames: int) -> tuple[Any, int]:
+        """The encoder's output, and the feature frames (10 ms) that hold audio."""
+        from faster_whisper.audio import pad_or_trim
+
+        features = pad_or_trim(self.model.feature_extractor(samples), window_frames)
+        return self.model.encode(features), min(window_frames, len(samples) // 160)
 
     def log_probabilities(self, decoded: _Decoded, texts: list[str]) -> list[float]:
         """How well the audio supports each text: the sum of its tokens' log-probabilities
         under the same prompt (forced decoding)."""
-        totals = []
-        for text in texts:
-            tokens = self.tokenizer.encode(" " + text)
-            result = self.model.model.align(decoded.encoded, self.prompt, [tokens],
-                                            decoded.frames)[0]
-            probabilities = np.maximum(np.asarray(result.text_token_probs), 1e-9)
-            totals.append(float(np.sum(np.log(probabilities))))
-        return totals
+        return [self.support(decoded.encoded, decoded.frames, text)[0] for text in texts]
+
+    def support(self, encoded: Any, frames: int, text: str, *, prompted: bool = True
+                ) -> tuple[float, int]:
+        """The sum of ``text``'s token log-probabilities given the audio, and its tokens."""
+        tokens = self.tokenizer.encode(" " + text)
+        result = self.model.model.align(encoded, self.prompt if prompted else self.bare,
+                                        [tokens], frames)[0]
+        probabilities = np.maximum(np.asarray(result.text_token_probs), 1e-9)
+        return float(np.sum(np.log(probabilities))), len(tokens)
 
 
 @dataclass

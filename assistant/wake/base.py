@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.audio import AudioChunk
 
-__all__ = ["Detection", "WakeWordDetector"]
+__all__ = ["Detection", "PhraseSupport", "WakeWordDetector", "wake_phrase"]
+
+PhraseSupport = Callable[[bytes, str], Awaitable[float]]
+"""How well audio supports a phrase (mean log-probability per token): a recognizer's second
+opinion on a faint wake word."""
+
+
+def wake_phrase(model: str) -> str:
+    """The words a packaged model's name stands for: "hey_jarvis" -> "Hey Jarvis."."""
+    return " ".join(model.split("_")).title() + "."
 
 
 @dataclass(frozen=True, slots=True)

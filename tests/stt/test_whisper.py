@@ -123,7 +123,7 @@ def test_the_audio_supports_what_was_said_over_its_neighbours() -> None:
     stt = WhisperSpeechToText()
     decoded = stt._decode(piper("Stop the lathe.").astype("<i2").tobytes())
     assert decoded is not None
-    said, *others = stt.log_probabilities(
+    said, *others = decoded.recognizer.log_probabilities(
         decoded, ["Stop the lathe.", "Stop the welder.", "Start the lathe.", "Stop the plant."])
     assert said > max(others) + 2
     asyncio.run(stt.aclose())
