@@ -53,7 +53,11 @@ SPOKEN_THRESHOLD = 0.45
 """The classifier's margin for text from speech: it is read back before it runs, too."""
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|then|and then|also)\b (?=(.+))")
 _NUMBER_WORD = re.compile(r"\S*\d\S*")
-_CLAUSE_BREAK = re.compile(r"(?:[;!?]|(?<!\d)[,.]|[,.](?!\d))+\s*|\s+-\s+")
+_CLAUSE_BREAK = re.compile(
+    r"(?:[;!?]|(?<!\d)[,.]|[,.](?!\d))+\s*|\s+-\s+"
+    # a reason said after the request: "turn the heat up because I'm freezing"
+    r"|\s+(?=(?:because|'?cause|cuz|since|so that|so (?:i|we|it|that|the|my|you)|"
+    r"in order to)\b)", re.IGNORECASE)
 _CORRECTION = re.compile(r"\b(?:actually|wait|no|not|don't|dont|never|instead|rather|but|"
                          r"cancel|undo|stop|sorry)\b")
 
@@ -274,9 +278,10 @@ class Understanding:
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
 
     def _one_clause(self, text: str) -> tuple[str, dict[str, Any], Route, float] | None:
-        """A run-on ("roll up the windows, it's raining"; "find a hospital, quick"): the one
-        clause a template matches whole, if the others ask for nothing and correct nothing
-        (no numbers, no "actually", "no", "not": "volume to 60, actually make it 50")."""
+        """A run-on ("roll up the windows, it's raining"; "find a hospital, quick"; "turn the
+        heat up because I'm freezing"): the one clause a template matches whole (a value it
+        lacks is asked for), if the others ask for nothing and correct nothing (no numbers,
+        no "actually", "no", "not": "volume to 60, actually make it 50")."""
         clauses = [c for c in _CLAUSE_BREAK.split(text) if c.strip()]
         if len(clauses) < 2 or len(clauses) > 4:
             return None
@@ -286,8 +291,7 @@ class Understanding:
             utterance = normalize(clause)
             matched = None if utterance.empty else self.matcher.match(utterance)
             if matched is not None and not matched.unknown_name:
-                checked = self.catalog.check(matched.tool, matched.arguments)
-                if checked.missing or checked.error:
+                if self.catalog.check(matched.tool, matched.arguments).error:
                     return None
                 found.append((matched.tool, dict(matched.arguments)))
             elif _CORRECTION.search(utterance.digits) or _NUMBER_WORD.search(utterance.digits):

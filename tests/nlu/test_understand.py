@@ -281,3 +281,24 @@ def test_two_values_for_one_argument_are_no_guess(understanding: Understanding,
                                                   text: str) -> None:
     decision = understanding.decide(text)
     assert decision.tool is None or decision.route == Route.GRAMMAR
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "missing"),
+    [("turn the heat up because i'm freezing", "change_temperature", ()),
+     ("lock the doors so that nobody gets in", "lock_doors", ()),
+     ("stop the lathe, it's smoking", "stop_machine", ()),
+     ("turn on the defroster so i can see", "set_defrost", ("target",))],
+)
+def test_a_reason_after_the_request_is_not_part_of_it(
+        understanding: Understanding, text: str, tool: str, missing: tuple[str, ...]) -> None:
+    decision = understanding.decide(text)
+    assert (decision.tool, decision.route, tuple(decision.missing)) == (
+        tool, Route.GRAMMAR, missing), decision
+
+
+@pytest.mark.parametrize("text", ["turn the volume down because it's at 90",
+                                  "open the window a crack because it's not working"])
+def test_a_reason_with_a_number_or_a_correction_is_no_run_on(
+        understanding: Understanding, text: str) -> None:
+    assert understanding.decide(text).tool is None
