@@ -181,6 +181,28 @@ class TemplateMatcher:
             return whole
         return self._match(self._unsaid, utterance)
 
+    def renamings(self, utterance: Normalized, most: int = 12) -> list[str]:
+        """A sentence that matches a template but for one name that names nothing here
+        ("power down the lane"), with each configured name in its place ("power down the
+        lathe", "power down the welder", ...): what a recognizer may have misheard."""
+        found: dict[str, None] = {}
+        for compiled in self._compiled:
+            text = utterance.spoken if compiled.free_text else utterance.digits
+            matched = compiled.regex.fullmatch(text + " ")
+            if matched is None:
+                continue
+            unnamed = [(group, spec) for group, spec in compiled.groups
+                       if spec.kind == SlotKind.CONFIGURED and matched.span(group)[0] >= 0
+                       and matched.group(group).strip() not in spec.values]
+            if len(unnamed) != 1 or find_value(unnamed[0][1], text):
+                continue
+            group, spec = unnamed[0]
+            start, end = matched.span(group)
+            names = {str(ident): name for name, ident in reversed(list(spec.values.items()))}
+            for name in names.values():
+                found[f"{text[:start]}{name} {text[end:]}".strip()] = None
+        return list(found)[:most]
+
     def is_sentence(self, text: str) -> bool:
         """A template matches ``text`` as it is said (not after correcting misheard words)."""
         matched = self.match(normalize(text))

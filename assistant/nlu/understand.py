@@ -58,6 +58,7 @@ _CLAUSE_BREAK = re.compile(
     # a reason said after the request: "turn the heat up because I'm freezing"
     r"|\s+(?=(?:because|'?cause|cuz|since|so that|so (?:i|we|it|that|the|my|you)|"
     r"in order to)\b)", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|wait|cancel|undo)\b")
 _CORRECTION = re.compile(r"\b(?:actually|wait|no|not|don't|dont|never|instead|rather|but|"
                          r"cancel|undo|stop|sorry)\b")
 
@@ -155,8 +156,8 @@ class Understanding:
         threshold = max(self.threshold, SPOKEN_THRESHOLD) if spoken else self.threshold
         tool, arguments, route, confidence = self._tiers(utterance, threshold)
         if tool is None and not utterance.rejected:
-            tool, arguments, route, confidence = self._one_clause(text) or (
-                tool, arguments, route, confidence)
+            tool, arguments, route, confidence = self._one_clause(text) or self._stop_first(
+                utterance) or (tool, arguments, route, confidence)
         if tool is None:
             return Decision(text, None, {}, route, self._ms(started),
                             error=utterance.rejected or None, confidence=confidence,
@@ -210,6 +211,13 @@ class Understanding:
             return False
         checked = self.catalog.check(matched.tool, matched.arguments)
         return not checked.missing and checked.error is None
+
+    def renamings(self, text: str) -> list[str]:
+        """For text not understood only because one name names nothing here, the sentence
+        with each configured name in its place (for the recognizer to weigh)."""
+        if self.fully_understands(text):
+            return []
+        return self.matcher.renamings(normalize(text))
 
     def finished(self, text: str) -> bool:
         """Heard at a pause, a command that is whole and cannot go on: a dialogue word no
@@ -303,6 +311,24 @@ class Understanding:
         if corrected and self.catalog.safety(tool, arguments) != Safety.IMMEDIATE:
             return None
         return tool, arguments, Route.GRAMMAR, 1.0
+
+    def _stop_first(self, utterance: Normalized
+                    ) -> tuple[str, dict[str, Any], Route, float] | None:
+        """A whole stop said first, then words nobody understands ("emergency stop it's
+        oil", a mishearing of "emergency, stop it all"): the stop acts, unless the words
+        after it say not to. A missed stop costs more than a wrong one."""
+        words = utterance.digits.split()
+        for end in range(len(words) - 1, 1, -1):
+            head = normalize(" ".join(words[:end]))
+            matched = self.matcher.match(head)
+            if matched is None or matched.unknown_name or matched.fuzzy \
+                    or self.catalog.safety(matched.tool, matched.arguments) != Safety.IMMEDIATE:
+                continue
+            checked = self.catalog.check(matched.tool, matched.arguments)
+            if checked.missing or checked.error or _NEGATION.search(" ".join(words[end:])):
+                return None
+            return matched.tool, dict(matched.arguments), Route.GRAMMAR, 1.0
+        return None
 
     def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         """Free text that goes on into another request ("play some jazz and navigate home"):

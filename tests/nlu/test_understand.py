@@ -302,3 +302,27 @@ def test_a_reason_after_the_request_is_not_part_of_it(
 def test_a_reason_with_a_number_or_a_correction_is_no_run_on(
         understanding: Understanding, text: str) -> None:
     assert understanding.decide(text).tool is None
+
+
+def test_a_name_that_names_nothing_gives_each_configured_name_in_its_place(
+        understanding: Understanding) -> None:
+    renamed = understanding.renamings("power down the lane")
+    assert "power down the lathe" in renamed and "power down the welder" in renamed
+    assert all(understanding.fully_understands(text) for text in renamed)
+    assert understanding.renamings("power down the lathe") == []  # understood as it is
+    assert understanding.renamings("what a lovely day") == []
+
+
+@pytest.mark.parametrize(("text", "tool"), [("emergency stop it's oil", "emergency_stop"),
+                                            ("stop the lathe from overheating", "stop_machine")])
+def test_a_stop_said_first_acts_whatever_follows(understanding: Understanding, text: str,
+                                                 tool: str) -> None:
+    decision = understanding.decide(text, spoken=True)
+    assert (decision.tool, decision.route) == (tool, Route.GRAMMAR)
+
+
+@pytest.mark.parametrize("text", ["emergency stop it's fine, no don't",
+                                  "stop the lathe is what he said not"])
+def test_a_stop_said_first_and_then_taken_back_is_no_stop(understanding: Understanding,
+                                                          text: str) -> None:
+    assert understanding.decide(text).tool is None

@@ -168,3 +168,40 @@ def test_a_prompt_sentence_really_said_is_taken() -> None:
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
     assert heard.text.lower().rstrip(".") == "stop the lathe"
     asyncio.run(stt.aclose())
+
+
+@pytest.fixture(scope="module")
+def renaming() -> Iterator[WhisperSpeechToText]:
+    from assistant.app import build_assistant
+    from assistant.voice import command_prompt
+
+    assistant = build_assistant(lambda _e: None)
+    understanding = assistant.understanding
+    stt = WhisperSpeechToText(prompt=command_prompt(assistant),
+                              accept=understanding.fully_understands,
+                              renamings=understanding.renamings)
+    yield stt
+    asyncio.run(stt.aclose())
+    asyncio.run(assistant.aclose())
+
+
+def test_a_misheard_name_is_put_right_and_marked_uncertain(
+        renaming: WhisperSpeechToText) -> None:
+    # tiny.en hears espeak-ng's "lathe" as "lane"; the audio supports "lathe" far better
+    # than any other machine
+    audio = espeak("power down the lathe", "en-us+f3", 165, 60).astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(renaming.transcribe(audio), AWAIT_LIMIT))
+    assert heard.text == "Power down the lathe."
+    assert heard.uncertain
+
+
+@pytest.mark.parametrize(("text", "voice"), [("shut down the computer", "en-gb-scotland"),
+                                             ("switch the kettle off", "en-gb-x-rp"),
+                                             ("start the washing machine", "en-gb+f2")])
+def test_a_thing_no_skill_has_is_not_renamed_to_a_machine(
+        renaming: WhisperSpeechToText, text: str, voice: str) -> None:
+    audio = espeak(text, voice).astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(renaming.transcribe(audio), AWAIT_LIMIT))
+    assert "corrected" not in heard.uncertain, heard
+    assert not any(machine in heard.text.lower() for machine in
+                   ("lathe", "welder", "mixer", "packer", "press"))
