@@ -201,15 +201,23 @@ class Understanding:
                         confidence=proposal.margin, normalized=utterance)
 
     def fully_understands(self, text: str) -> bool:
-        """A template matched with every argument present and valid, or it is a dialogue
-        word: what a speech recognizer's hypotheses are checked against."""
+        """A template matched (or one clause of a run-on, or a stop said first) with every
+        argument present and valid, or it is a dialogue word: what a speech recognizer's
+        hypotheses are checked against."""
         utterance = normalize(text)
         if dialogue_act(utterance) is not None:
             return True
         matched = self.matcher.match(utterance)
         if matched is None or matched.unknown_name:
-            return False
-        checked = self.catalog.check(matched.tool, matched.arguments)
+            # a run-on or a stop said first is understood as well, by the same rules
+            found = None if utterance.rejected else (
+                self._one_clause(text) or self._stop_first(utterance))
+            if found is None:
+                return False
+            tool, arguments = found[0], found[1]
+        else:
+            tool, arguments = matched.tool, matched.arguments
+        checked = self.catalog.check(tool, arguments)
         return not checked.missing and checked.error is None
 
     def renamings(self, text: str) -> list[str]:

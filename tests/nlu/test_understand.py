@@ -326,3 +326,11 @@ def test_a_stop_said_first_acts_whatever_follows(understanding: Understanding, t
 def test_a_stop_said_first_and_then_taken_back_is_no_stop(understanding: Understanding,
                                                           text: str) -> None:
     assert understanding.decide(text).tool is None
+
+
+@pytest.mark.parametrize("text", ["turn the heat up because i'm freezing",
+                                  "emergency stop it's oil"])
+def test_a_recognizer_takes_a_run_on_or_a_stop_said_first_as_understood(
+        understanding: Understanding, text: str) -> None:
+    assert understanding.fully_understands(text)
+    assert not understanding.fully_understands("turn on the defroster so i can see")
