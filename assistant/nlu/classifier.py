@@ -78,11 +78,12 @@ class IntentClassifier:
         out_of_domain: Iterable[str] | None = None,
         seed: int = 7,
     ) -> IntentClassifier:
-        rng = random.Random(seed)
         texts: list[str] = []
         labels: list[str] = []
         for sentence in sentences:
             label = _label(sentence)
+            # each template draws its own samples: adding one changes no other's
+            rng = random.Random(f"{seed}|{sentence.tool}|{sentence.text}")
             sampler = SentenceSampler(catalog.specs[sentence.tool], rng)
             drawn = {sampler.sentence(sentence) for _ in range(_SAMPLES_PER_SENTENCE)}
             repeat = _EXAMPLE_WEIGHT if sentence.example else 1

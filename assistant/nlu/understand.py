@@ -58,6 +58,9 @@ _CLAUSE_BREAK = re.compile(
     # a reason said after the request: "turn the heat up because I'm freezing"
     r"|\s+(?=(?:because|'?cause|cuz|since|so that|so (?:i|we|it|that|the|my|you)|"
     r"in order to)\b)", re.IGNORECASE)
+_AFTER_A_STOP = 2
+"""Words after a whole stop that still leave it a stop: a mishearing's tail, not another
+request (word salad that happens to begin with a stop goes on longer)."""
 _NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|wait|cancel|undo)\b")
 _CORRECTION = re.compile(r"\b(?:actually|wait|no|not|don't|dont|never|instead|rather|but|"
                          r"cancel|undo|stop|sorry)\b")
@@ -154,10 +157,7 @@ class Understanding:
         started = self._clock()
         utterance = normalize(text)
         threshold = max(self.threshold, SPOKEN_THRESHOLD) if spoken else self.threshold
-        tool, arguments, route, confidence = self._tiers(utterance, threshold)
-        if tool is None and not utterance.rejected:
-            tool, arguments, route, confidence = self._one_clause(text) or self._stop_first(
-                utterance) or (tool, arguments, route, confidence)
+        tool, arguments, route, confidence = self._tiers(text, utterance, threshold)
         if tool is None:
             return Decision(text, None, {}, route, self._ms(started),
                             error=utterance.rejected or None, confidence=confidence,
@@ -266,7 +266,7 @@ class Understanding:
         return None
 
     def _tiers(
-        self, utterance: Normalized, threshold: float
+        self, text: str, utterance: Normalized, threshold: float
     ) -> tuple[str | None, dict[str, Any], Route, float]:
         if utterance.empty or dialogue_act(utterance) is not None:
             return None, {}, Route.NONE, 1.0
@@ -275,6 +275,11 @@ class Understanding:
             if self._two_requests(matched.tool, matched.arguments):
                 return None, {}, Route.NONE, 1.0
             return matched.tool, matched.arguments, Route.GRAMMAR, 1.0
+        if matched is None and not utterance.rejected:
+            # a template's whole clause is surer than the classifier's reading of it all
+            clause = self._one_clause(text) or self._stop_first(utterance)
+            if clause is not None:
+                return clause
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
             # "start the furnace": an unknown name counts only if the classifier agrees on
@@ -322,11 +327,11 @@ class Understanding:
 
     def _stop_first(self, utterance: Normalized
                     ) -> tuple[str, dict[str, Any], Route, float] | None:
-        """A whole stop said first, then words nobody understands ("emergency stop it's
-        oil", a mishearing of "emergency, stop it all"): the stop acts, unless the words
+        """A whole stop said first, then a word or two nobody understands ("emergency stop
+        it's oil", a mishearing of "emergency, stop it all"): the stop acts, unless the words
         after it say not to. A missed stop costs more than a wrong one."""
         words = utterance.digits.split()
-        for end in range(len(words) - 1, 1, -1):
+        for end in range(len(words) - 1, max(1, len(words) - 1 - _AFTER_A_STOP), -1):
             head = normalize(" ".join(words[:end]))
             matched = self.matcher.match(head)
             if matched is None or matched.unknown_name or matched.fuzzy \

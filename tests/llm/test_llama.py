@@ -253,7 +253,7 @@ def test_a_call_past_its_budget_prints_nothing_on_standard_error() -> None:
     """Issue 12: every timeout printed "Future exception was never retrieved"."""
     done = subprocess.run(
         [sys.executable, "-m", "assistant.cli.main", "parse", "--slm-budget-ms", "40"],
-        input="get the locks open\nget rid of the directions\nturn the temperature "
+        input="get the locks open\nwe are there so end the route\nturn the temperature "
               "immediately down by 3 degrees\n" * 3, capture_output=True, text=True,
         timeout=300, check=True)
     assert done.stderr == "", done.stderr

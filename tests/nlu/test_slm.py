@@ -22,7 +22,7 @@ from tests.conftest import AWAIT_LIMIT, Session
 # The tiers leave these undecided, and the classifier leans clearly to one tool.
 UNDECIDED = {
     "get the locks open": "unlock_doors",
-    "get rid of the directions": "cancel_navigation",
+    "we are there so end the route": "cancel_navigation",
     "i must drive over to the airport": "navigate_to",
 }
 
