@@ -6,7 +6,8 @@ has peaked, the last seconds of audio go to a speech recognizer (``verify``), wh
 find the wake phrase there (mean token log-probability at least ``verify_log_probability``).
 Measured on twelve synthetic voices: ordinary commands never score 0.05, one accent's wake
 word never scores over 0.2, and in 10 dB noise many score 0.1-0.5; the recognizer gives the
-wake phrase -0.3 to -5 per token where it was said and -6.9 or less in other speech.
+wake phrase -0.3 to -5 per token where it was said and -5.8 or less in other speech; in
+noise alone it may give any phrase more, so audio it calls no speech supports none.
 """
 
 from __future__ import annotations

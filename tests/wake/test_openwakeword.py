@@ -16,7 +16,7 @@ from assistant.stt.whisper import WhisperSpeechToText
 from assistant.wake import Detection, wake_phrase
 from assistant.wake.openwakeword import OpenWakeWordDetector
 from tests.conftest import AWAIT_LIMIT
-from tests.speech import espeak, session
+from tests.speech import espeak, noise, session
 
 
 class Recognizer:
@@ -134,3 +134,11 @@ def test_other_speech_with_a_faint_score_is_not_confirmed(whisper: WhisperSpeech
     audio = session([part for text in talk for part in (espeak(text, "en-029+f1"), 0.6)])
     detector = OpenWakeWordDetector(verify=verify, candidate_threshold=0.01)
     assert _wakes(detector, audio) == 0
+
+
+def test_noise_alone_supports_no_wake_phrase(whisper: WhisperSpeechToText) -> None:
+    # Whisper's decoder, given noise, drifts toward any phrase it is asked about
+    hiss = (noise(2.5, "pinknoise", seed=3) // 4).astype(np.int16)
+    support = asyncio.run(asyncio.wait_for(
+        whisper.phrase_support(hiss.astype("<i2").tobytes(), "Hey Jarvis."), AWAIT_LIMIT))
+    assert support == float("-inf")
