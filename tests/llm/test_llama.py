@@ -206,7 +206,7 @@ def test_parse_says_once_that_a_refused_model_is_not_used(model_path: Path,
     done = subprocess.run(
         [sys.executable, "-m", "assistant.cli.main", "parse", "--slm-model", str(corrupted),
          "--slm-sha256", sha256_of(model_path)],
-        input="set the fan speed to 4\npop the locks\n", capture_output=True, text=True,
+        input="set the fan speed to 4\nget the locks open\n", capture_output=True, text=True,
         timeout=120, check=True)
     assert done.stderr.count("not used") == 1 and "model-checksum" not in done.stdout
     results = [json.loads(line) for line in done.stdout.splitlines()]
