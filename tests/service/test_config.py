@@ -42,7 +42,8 @@ def test_check_reports_every_problem_with_its_key(tmp_path: Path) -> None:
     assert "4 problem(s)" in lines[0]
     report = "\n".join(lines)
     assert "wake.threshold: Input should be less than or equal to 0.99 (got 1.5)" in report
-    assert "wake.colour: unknown key; allowed here: engine, faint_threshold, model, phrase" in report
+    assert ("wake.colour: unknown key; allowed here: engine, faint_threshold, model, phrase"
+            in report)
     assert "speech_to_text.engine: Input should be 'whisper' or 'vosk'" in report
     assert "factory.modbus.port: Input should be less than or equal to 65535" in report
 
