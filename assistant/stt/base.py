@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from assistant.errors import SpeechToTextError
 
@@ -57,15 +57,19 @@ class FakeSpeechToText:
         return None
 
 
-async def transcribe_within(worker: Executor, run: Callable[[bytes], Transcript], audio: bytes,
-                            timeout_s: float) -> Transcript:
+_Result = TypeVar("_Result")
+
+
+async def transcribe_within(worker: Executor, run: Callable[[bytes], _Result], audio: bytes,
+                            timeout_s: float, *, doing: str = "transcription",
+                            lost: str = "the command was dropped") -> _Result:
     """Run a blocking recognizer on its worker thread within a time budget; engine
     failures become :class:`SpeechToTextError` with a code."""
     job = asyncio.get_running_loop().run_in_executor(worker, run, audio)
     try:
         return await asyncio.wait_for(job, timeout_s)
     except TimeoutError as err:
-        raise SpeechToTextError("stt-timeout", f"transcription took over {timeout_s} s; "
-                                "the command was dropped") from err
+        raise SpeechToTextError("stt-timeout", f"{doing} took over {timeout_s} s; "
+                                f"{lost}") from err
     except (RuntimeError, ValueError) as err:
-        raise SpeechToTextError("stt-engine-failed", f"transcription failed: {err}") from err
+        raise SpeechToTextError("stt-engine-failed", f"{doing} failed: {err}") from err

@@ -29,7 +29,6 @@ not taken if that hears something else.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -250,16 +249,9 @@ class WhisperSpeechToText:
         """How well the audio supports ``phrase`` (mean log-probability per token, without
         the command prompt; -inf for audio the model calls no speech): a second opinion on
         a faint wake word."""
-        job = asyncio.get_running_loop().run_in_executor(
-            self._worker, self._phrase_support, audio, phrase)
-        try:
-            return await asyncio.wait_for(job, self.timeout_s)
-        except TimeoutError as err:
-            raise SpeechToTextError("stt-timeout", f"checking a wake word took over "
-                                    f"{self.timeout_s} s") from err
-        except (RuntimeError, ValueError) as err:
-            raise SpeechToTextError("stt-engine-failed", f"checking a wake word failed: "
-                                    f"{err}") from err
+        return await transcribe_within(
+            self._worker, functools.partial(self._phrase_support, phrase=phrase), audio,
+            self.timeout_s, doing="checking a wake word", lost="it was not taken")
 
     def _phrase_support(self, audio: bytes, phrase: str) -> float:
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
