@@ -27,6 +27,7 @@ from assistant.catalog import Catalog
 from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
 from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives
+from assistant.nlu.clauses import NUMBER_WORD, Clauses
 from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
@@ -52,18 +53,6 @@ a question from what was no request ("i used to drive a truck") is a nuisance.""
 SPOKEN_THRESHOLD = 0.45
 """The classifier's margin for text from speech: it is read back before it runs, too."""
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|then|and then|also)\b (?=(.+))")
-_NUMBER_WORD = re.compile(r"\S*\d\S*")
-_CLAUSE_BREAK = re.compile(
-    r"(?:[;!?]|(?<!\d)[,.]|[,.](?!\d))+\s*|\s+-\s+"
-    # a reason said after the request: "turn the heat up because I'm freezing"
-    r"|\s+(?=(?:because|'?cause|cuz|since|so that|so (?:i|we|it|that|the|my|you)|"
-    r"in order to)\b)", re.IGNORECASE)
-_AFTER_A_STOP = 2
-"""Words after a whole stop that still leave it a stop: a mishearing's tail, not another
-request (word salad that happens to begin with a stop goes on longer)."""
-_NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|wait|cancel|undo)\b")
-_CORRECTION = re.compile(r"\b(?:actually|wait|no|not|don't|dont|never|instead|rather|but|"
-                         r"cancel|undo|stop|sorry)\b")
 
 
 class Route(StrEnum):
@@ -125,6 +114,7 @@ class Understanding:
         sentences = list(sentences)
         self.catalog = catalog
         self.matcher = TemplateMatcher(sentences, catalog)
+        self.clauses = Clauses(self.matcher, catalog)
         self.classifier = classifier or IntentClassifier.train(
             sentences, catalog, [*default_negatives(), *salad_negatives(
                 self.matcher.vocabulary, self.matcher.is_sentence)])
@@ -210,11 +200,10 @@ class Understanding:
         matched = self.matcher.match(utterance)
         if matched is None or matched.unknown_name:
             # a run-on or a stop said first is understood as well, by the same rules
-            found = None if utterance.rejected else (
-                self._one_clause(text) or self._stop_first(utterance))
+            found = None if utterance.rejected else self.clauses.understood(text, utterance)
             if found is None:
                 return False
-            tool, arguments = found[0], found[1]
+            tool, arguments = found
         else:
             tool, arguments = matched.tool, matched.arguments
         checked = self.catalog.check(tool, arguments)
@@ -277,9 +266,9 @@ class Understanding:
             return matched.tool, matched.arguments, Route.GRAMMAR, 1.0
         if matched is None and not utterance.rejected:
             # a template's whole clause is surer than the classifier's reading of it all
-            clause = self._one_clause(text) or self._stop_first(utterance)
+            clause = self.clauses.understood(text, utterance)
             if clause is not None:
-                return clause
+                return *clause, Route.GRAMMAR, 1.0
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
             # "start the furnace": an unknown name counts only if the classifier agrees on
@@ -297,51 +286,6 @@ class Understanding:
                 or self._lacks_free_text(guess.tool, arguments):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
-
-    def _one_clause(self, text: str) -> tuple[str, dict[str, Any], Route, float] | None:
-        """A run-on ("roll up the windows, it's raining"; "find a hospital, quick"; "turn the
-        heat up because I'm freezing"): the one clause a template matches whole (a value it
-        lacks is asked for), if the others ask for nothing and correct nothing (no numbers,
-        no "actually", "no", "not": "volume to 60, actually make it 50")."""
-        clauses = [c for c in _CLAUSE_BREAK.split(text) if c.strip()]
-        if len(clauses) < 2 or len(clauses) > 4:
-            return None
-        found: list[tuple[str, dict[str, Any]]] = []
-        corrected = False
-        for clause in clauses:
-            utterance = normalize(clause)
-            matched = None if utterance.empty else self.matcher.match(utterance)
-            if matched is not None and not matched.unknown_name:
-                if self.catalog.check(matched.tool, matched.arguments).error:
-                    return None
-                found.append((matched.tool, dict(matched.arguments)))
-            elif _CORRECTION.search(utterance.digits) or _NUMBER_WORD.search(utterance.digits):
-                corrected = True
-        if len(found) != 1:
-            return None
-        tool, arguments = found[0]
-        # "the lathe, stop it, stop the lathe": a stop among the words is no correction of it
-        if corrected and self.catalog.safety(tool, arguments) != Safety.IMMEDIATE:
-            return None
-        return tool, arguments, Route.GRAMMAR, 1.0
-
-    def _stop_first(self, utterance: Normalized
-                    ) -> tuple[str, dict[str, Any], Route, float] | None:
-        """A whole stop said first, then a word or two nobody understands ("emergency stop
-        it's oil", a mishearing of "emergency, stop it all"): the stop acts, unless the words
-        after it say not to. A missed stop costs more than a wrong one."""
-        words = utterance.digits.split()
-        for end in range(len(words) - 1, max(1, len(words) - 1 - _AFTER_A_STOP), -1):
-            head = normalize(" ".join(words[:end]))
-            matched = self.matcher.match(head)
-            if matched is None or matched.unknown_name or matched.fuzzy \
-                    or self.catalog.safety(matched.tool, matched.arguments) != Safety.IMMEDIATE:
-                continue
-            checked = self.catalog.check(matched.tool, matched.arguments)
-            if checked.missing or checked.error or _NEGATION.search(" ".join(words[end:])):
-                return None
-            return matched.tool, dict(matched.arguments), Route.GRAMMAR, 1.0
-        return None
 
     def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         """Free text that goes on into another request ("play some jazz and navigate home"):
@@ -417,7 +361,7 @@ class Understanding:
             if spec.kind == SlotKind.TEXT and quoted is not None and _quotes(str(quoted),
                                                                              utterance):
                 arguments[name] = quoted
-        for number in _NUMBER_WORD.finditer(text):
+        for number in NUMBER_WORD.finditer(text):
             if all(number.end() <= s or number.start() >= e for s, e in taken):
                 return None
         return arguments
