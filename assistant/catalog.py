@@ -43,6 +43,9 @@ class ArgSpec:
     question: str
     values: Mapping[str, Any]
     """Spoken form (normalized, digits form and words form) -> value."""
+    examples: tuple[str, ...] = ()
+    """What a user might say for it (the pydantic field's ``examples``): how a free-text
+    argument sounds in the recognizer's prompt."""
 
     @property
     def allowed(self) -> str:
@@ -266,4 +269,5 @@ def _arg_spec(
         unit=slot.unit,
         question=_question(slot.question or f"Which {label}?", kind, low, high, slot.unit),
         values=_values(kind, slot, base, lists),
+        examples=tuple(str(example) for example in info.examples or ()),
     )

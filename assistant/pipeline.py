@@ -215,7 +215,9 @@ class VoicePipeline:
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self.stage = Stage.STT
-        if heard is None:
+        if heard is None or heard.uncertain:
+            # the quick guess at a pause is unsure: the recognizer's full effort (a second
+            # opinion) on the same audio
             heard = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
         if heard is None:
             self._replies.append("Sorry, something went wrong while listening.")

@@ -178,6 +178,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             prompt=command_prompt(assistant),
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
+            agree=assistant.understanding.confirms,
             nearest=sentences.nearest if settings.whisper_nearest else None,
             renamings=assistant.understanding.renamings,
             manifest=manifest,

@@ -275,6 +275,26 @@ async def test_a_guess_at_a_pause_that_is_not_understood_gets_a_full_transcripti
         ["stop the lathe"]
 
 
+async def test_a_whole_command_heard_unsure_at_a_pause_gets_a_full_transcription(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    """The quick guess at a pause has no second opinion; an unsure one is not the end."""
+    calls: list[bool] = []
+
+    class Recognizer(FakeSpeechToText):
+        async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
+            calls.append(partial)
+            return Transcript("lock the doors", uncertain="low confidence (-0.6)" if partial
+                              else "")
+
+    marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    session, events, _ = _session([], marks, classifier, tmp_path,
+                                  stt=Recognizer(lambda audio: ""))
+    await _run(session)
+    assert calls == [True, False]
+    assert "clarify" not in _kinds(events)
+
+
 async def test_a_model_that_is_not_used_is_said_once_and_the_turn_still_works(
     classifier: IntentClassifier, tmp_path: Path
 ) -> None:

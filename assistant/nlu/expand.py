@@ -13,6 +13,8 @@ __all__ = ["SentenceSampler", "canonical_sentence"]
 
 SAMPLE_TEXT = ("the airport", "main street", "jazz", "the station", "coldplay",
                "the office", "oil leak on the pump", "belt replaced")
+DANGLING = frozenset({"the", "a", "an", "my", "to", "for", "on", "at", "of", "with"})
+"""Words a sentence never ends on: left when the optional words after them are left out."""
 SAMPLE_DURATIONS = ("5 minutes", "30 seconds", "1 hour", "2.5 minutes", "an hour and a half")
 
 
@@ -53,23 +55,28 @@ class SentenceSampler:
 
 
 def canonical_sentence(template: TemplateSentence, specs: Mapping[str, ArgSpec]) -> str:
-    """The plainest reading: first alternatives, short optional words kept ("the"), optional
-    slots left out, a typical value."""
+    """The plainest reading: first alternatives, short optional words kept ("the") unless
+    nothing follows them, optional slots left out, a typical value (a free-text argument's
+    first declared example, else its label). A word said twice in a row ("driver seat
+    [seat]") is said once."""
+
+    def value(node: SlotRef) -> list[str]:
+        spec = specs[node.name]
+        if spec.kind == SlotKind.NUMBER and spec.minimum is not None \
+                and spec.maximum is not None:
+            return [str(int((spec.minimum + spec.maximum) // 2))]
+        if spec.kind == SlotKind.DURATION:
+            return ["5 minutes"]
+        if spec.kind == SlotKind.TEXT:
+            return [(spec.examples or (spec.label,))[0]]
+        spoken = [name for name in spec.values if not any(c.isdigit() for c in name)]
+        return [(spoken or list(spec.values) or [node.name])[0]]
 
     def words(node: Sequence | Alternative | Word | SlotRef) -> list[str]:
         if isinstance(node, Word):
             return [node.text]
         if isinstance(node, SlotRef):
-            spec = specs[node.name]
-            if spec.kind == SlotKind.NUMBER and spec.minimum is not None \
-                    and spec.maximum is not None:
-                return [str(int((spec.minimum + spec.maximum) // 2))]
-            if spec.kind == SlotKind.DURATION:
-                return ["5 minutes"]
-            if spec.kind == SlotKind.TEXT:
-                return [SAMPLE_TEXT[0]]
-            spoken = [name for name in spec.values if not any(c.isdigit() for c in name)]
-            return [(spoken or list(spec.values) or [node.name])[0]]
+            return value(node)
         if isinstance(node, Sequence):
             return [w for item in node.items for w in words(item)]
         first = node.options[0]
@@ -78,4 +85,10 @@ def canonical_sentence(template: TemplateSentence, specs: Mapping[str, ArgSpec])
             return []
         return words(first)
 
-    return " ".join(words(template.expression))
+    said: list[str] = []
+    for word in " ".join(words(template.expression)).split():
+        if not said or said[-1].lower() != word.lower():
+            said.append(word)
+    while len(said) > 1 and said[-1].lower() in DANGLING:  # "pause [the] [<media>]"
+        said.pop()
+    return " ".join(said)

@@ -195,19 +195,33 @@ class Understanding:
         argument present and valid, or it is a dialogue word: what a speech recognizer's
         hypotheses are checked against."""
         utterance = normalize(text)
-        if dialogue_act(utterance) is not None:
-            return True
+        return dialogue_act(utterance) is not None or self._whole_call(text, utterance) is not None
+
+    def confirms(self, text: str, other: str) -> bool:
+        """Whether a second recognizer's reading ``other`` of the same audio confirms
+        ``text``: both fully understood as one call (tool and arguments) with no free-text
+        argument; two recognizers share a language prior, and agree on made-up words
+        ("Play something by the details.", "Go to morning.")."""
+        call = self._whole_call(text, normalize(text))
+        if call is None or any(self.catalog.specs[call[0]][name].kind == SlotKind.TEXT
+                               for name in call[1]):
+            return False
+        return call == self._whole_call(other, normalize(other))
+
+    def _whole_call(self, text: str, utterance: Normalized
+                    ) -> tuple[str, dict[str, Any]] | None:
         matched = self.matcher.match(utterance)
         if matched is None or matched.unknown_name:
             # a run-on or a stop said first is understood as well, by the same rules
             found = None if utterance.rejected else self.clauses.understood(text, utterance)
             if found is None:
-                return False
+                return None
             tool, arguments = found
         else:
             tool, arguments = matched.tool, matched.arguments
         checked = self.catalog.check(tool, arguments)
-        return not checked.missing and checked.error is None
+        return None if checked.missing or checked.error is not None \
+            else (tool, dict(checked.arguments))
 
     def renamings(self, text: str) -> list[str]:
         """For text not understood only because one name names nothing here, the sentence

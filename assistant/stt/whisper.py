@@ -11,6 +11,12 @@ A name misheard ("Power down the lane." for "lathe") is put right before anythin
 the skills' names are tried in its place and the audio decides (``renamings``); such text
 is marked uncertain.
 
+A second opinion: text the first model is unsure of (low confidence, a less likely
+reading, a name put right) is certain after all when the fallback model, on its own,
+hears the same call (``agree``; the text core leaves out calls with free words, which both
+models make up alike). Measured on 119 tuning clips: the two agreed on 40 calls, all right,
+and on 4 of the 9 right calls that the first model's confidence alone held back.
+
 A cascade, because the two models fail on different voices: when no hypothesis of the
 first model is understood, the ``fallback`` model (Whisper base, multilingual) tries the
 same audio. If still nothing is understood, the skills' sentences nearest to what was heard
@@ -23,27 +29,27 @@ Guards: a prompted decoder can "hear" a prompt sentence in a filler, near silenc
 people talking, and a short window can loop. Output is capped by the audio's voiced length
 (words per voiced second), not by collapsing repeats: "stop, stop, stop" is real; audio the
 model itself calls no speech, at low confidence, is no text, and so is a short mumble; a
-prompt sentence heard word for word is checked against the model without the prompt, and
-not taken if that hears something else.
+prompt sentence heard word for word (once or more) is checked against the model without
+the prompt, and not taken if that hears something else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
 
-from assistant.errors import SpeechToTextError
 from assistant.models import ModelManifest
 from assistant.stt.base import Transcript, transcribe_within
+from assistant.stt.recognizer import Decoded, Recognizer
 
 __all__ = ["WhisperSpeechToText"]
 
@@ -78,6 +84,7 @@ class WhisperSpeechToText:
         prompt: str = "",
         hypotheses: int = 5,
         accept: Callable[[str], bool] | None = None,
+        agree: Callable[[str, str], bool] | None = None,
         window_s: float = 10.0,
         nearest: Callable[[str], list[str]] | None = None,
         nearest_margin: float = 8.0,
@@ -90,10 +97,10 @@ class WhisperSpeechToText:
     ) -> None:
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
-        self._first = _Recognizer(model, prompt, threads, manifest)
+        self._first = Recognizer(model, prompt, threads, manifest)
         self._prompt_sentences = {_plain(sentence) for sentence in prompt.split(".")
                                   if sentence.strip()}
-        self._second = _Recognizer(fallback, prompt, threads, manifest) if fallback else None
+        self._second = Recognizer(fallback, prompt, threads, manifest) if fallback else None
         if self._second is not None:
             self.name += f"+{Path(str(fallback)).name}"
         self.hypotheses = hypotheses
@@ -104,22 +111,28 @@ class WhisperSpeechToText:
         self.low_confidence = low_confidence
         self.alternative_margin = alternative_margin
         self.accept = accept
+        self.agree = agree
         self.timeout_s = timeout_s
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
+        self._recent: tuple[Recognizer, bytes, Decoded] | None = None
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         run = self._quick if partial else self._run
         return await transcribe_within(self._worker, run, audio, self.timeout_s)
 
-    def _decode(self, audio: bytes, recognizer: _Recognizer | None = None) -> _Decoded | None:
+    def _decode(self, audio: bytes, recognizer: Recognizer | None = None) -> Decoded | None:
         """The beam's plausible hypotheses, best first (blocking: worker thread); None for
         too little audio."""
+        recognizer = recognizer or self._first
+        if self._recent is not None and self._recent[0] is recognizer \
+                and self._recent[1] == audio:
+            return self._recent[2]  # the quick guess at a pause, now asked for in full
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
         if len(samples) < 1600:
             return None
         voiced_s = voiced_seconds(samples)
         most_words = 2 + WORDS_PER_VOICED_SECOND * voiced_s
-        decoded = (recognizer or self._first).decode(
+        decoded = recognizer.decode(
             samples, self.window_frames, max(1, self.hypotheses),
             max_tokens=int(8 + 8 * len(samples) / 16000))
         kept = [(text, score) for text, score in decoded.hypotheses
@@ -134,6 +147,7 @@ class WhisperSpeechToText:
             _LOGGER.debug("dropped %r: a mumble (%.2f)", kept[0][0], kept[0][1])
             kept = []
         decoded.hypotheses = kept
+        self._recent = (recognizer, audio, decoded)
         return decoded
 
     def _quick(self, audio: bytes) -> Transcript:
@@ -151,8 +165,9 @@ class WhisperSpeechToText:
         if chosen is None and self.renamings is not None:
             renamed = self._renamed(first)
             if renamed is not None:
-                return Transcript(renamed, uncertain="a name corrected to the one it sounds like",
-                                  engine=first.recognizer.name)
+                heard = Transcript(renamed, uncertain="a name corrected to the one it sounds "
+                                   "like", engine=first.recognizer.name)
+                return self._second_opinion(heard, audio)
         if chosen is None and self._second is not None and self.accept is not None:
             second = self._decode(audio, self._second)
             if second is not None and second.hypotheses:
@@ -165,7 +180,23 @@ class WhisperSpeechToText:
         if chosen is None:
             return self._transcript(first, None) if first.hypotheses \
                 else Transcript("", engine=self.name)
-        return self._transcript(last, chosen)
+        heard = self._transcript(last, chosen)
+        return self._second_opinion(heard, audio) if last is first else heard
+
+    def _second_opinion(self, heard: Transcript, audio: bytes) -> Transcript:
+        """Uncertain words from the first model are certain after all when the second model,
+        on its own, hears the same call (``agree``): the two fail on different voices."""
+        if not heard.uncertain or self._second is None or self.agree is None:
+            return heard
+        second = self._decode(audio, self._second)
+        chosen = None if second is None else self._understood(second, audio)
+        if second is None or chosen is None \
+                or not self.agree(heard.text, second.hypotheses[chosen][0]):
+            return heard
+        _LOGGER.debug("%r (%s) confirmed by %s", heard.text, heard.uncertain,
+                      self._second.name)
+        return dataclasses.replace(heard, uncertain="",
+                                   engine=f"{heard.engine}+{self._second.name}")
 
     @functools.lru_cache(maxsize=4)  # noqa: B019 - a few recent clips, checked per sentence
     def _unprompted(self, audio: bytes) -> str:
@@ -180,7 +211,13 @@ class WhisperSpeechToText:
         decoder can put a prompt sentence on noise or other people talking."""
         return bool(fuzz.ratio(_plain(self._unprompted(audio)), _plain(text)) >= ECHO_AGREEMENT)
 
-    def _understood(self, decoded: _Decoded, audio: bytes) -> int | None:
+    def _echoes_prompt(self, text: str) -> bool:
+        """Whether every sentence of ``text`` is a prompt sentence word for word: an echo
+        can come once or twice ("What's the current fuel level. What's the current...")."""
+        sentences = [_plain(part) for part in re.split(r"[.?!]", text) if _plain(part)]
+        return bool(sentences) and all(s in self._prompt_sentences for s in sentences)
+
+    def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
         """Index of the first hypothesis the text core understands. A prompt sentence heard
         word for word is dropped from the hypotheses unless the model hears it without the
         prompt too."""
@@ -188,12 +225,12 @@ class WhisperSpeechToText:
             return 0
         decoded.hypotheses = [
             (text, score) for text, score in decoded.hypotheses
-            if _plain(text) not in self._prompt_sentences or not self.accept(text)
+            if not self._echoes_prompt(text) or not self.accept(text)
             or self._unprompted_agrees(audio, text)]
         return next((i for i, (text, _) in enumerate(decoded.hypotheses) if self.accept(text)),
                     None)
 
-    def _transcript(self, decoded: _Decoded, chosen: int | None) -> Transcript:
+    def _transcript(self, decoded: Decoded, chosen: int | None) -> Transcript:
         index = chosen or 0
         text, score = decoded.hypotheses[index]
         best = decoded.hypotheses[0][1]
@@ -208,7 +245,7 @@ class WhisperSpeechToText:
         return Transcript(text, uncertain=uncertain, alternatives=alternatives[:4],
                           confidence=score, engine=decoded.recognizer.name)
 
-    def _renamed(self, decoded: _Decoded) -> str | None:
+    def _renamed(self, decoded: Decoded) -> str | None:
         """What was heard with one name put right ("Power down the lane." -> "... the
         lathe."), if the audio supports it nearly as well and no other name nearly as well."""
         assert self.renamings is not None
@@ -229,7 +266,7 @@ class WhisperSpeechToText:
                       gap, lead)
         return ranked[0][1] if gap <= RENAME_MARGIN and lead >= RENAME_LEAD else None
 
-    def _nearest_supported(self, decoded: _Decoded) -> str | None:
+    def _nearest_supported(self, decoded: Decoded) -> str | None:
         """The skills' sentence nearest to what was heard, if the audio supports it nearly
         as well as the recognizer's own best text (log-probability within the margin)."""
         assert self.nearest is not None
@@ -265,83 +302,6 @@ class WhisperSpeechToText:
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)
-
-
-class _Recognizer:
-    """One Whisper model with its tokenizer and the prompt encoded for it."""
-
-    def __init__(self, model: str | Path, prompt: str, threads: int,
-                 manifest: ModelManifest) -> None:
-        from faster_whisper import WhisperModel
-        from faster_whisper.tokenizer import Tokenizer
-
-        path = Path(model)
-        folder = path if path.is_dir() else manifest.get(str(model)).verified()
-        try:
-            self.model: Any = WhisperModel(str(folder), device="cpu", compute_type="int8",
-                                           cpu_threads=threads, num_workers=1)
-        except (RuntimeError, ValueError, OSError) as err:
-            raise SpeechToTextError("stt-model-failed",
-                                    f"cannot load the Whisper model in {folder}: {err}") from err
-        self.name = path.name
-        self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
-                                   task="transcribe", language="en")
-        tokens = self.tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
-        self.prompt = self.model.get_prompt(self.tokenizer, tokens, without_timestamps=True)
-        self.bare = self.model.get_prompt(self.tokenizer, [], without_timestamps=True)
-
-    def decode(self, samples: npt.NDArray[np.float32], window_frames: int, width: int, *,
-               max_tokens: int, prompted: bool = True) -> _Decoded:
-        encoded, frames = self.encode(samples, window_frames)
-        prompt = self.prompt if prompted else self.bare
-        result = self.model.model.generate(
-            encoded, [prompt], beam_size=width, num_hypotheses=width,
-            max_length=len(prompt) + min(64, max_tokens), suppress_blank=True,
-            suppress_tokens=[-1], return_scores=True, return_no_speech_prob=True)[0]
-        hypotheses = []
-        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
-            text = self.tokenizer.decode(ids).strip()
-            if text:  # scores are per token (length penalty 1); count the end token too
-                hypotheses.append((text, float(score) * len(ids) / (len(ids) + 1)))
-        return _Decoded(hypotheses, float(result.no_speech_prob), encoded, frames, self)
-
-    def no_speech(self, encoded: Any) -> float:
-        """The model's probability that the audio holds no speech (one decoding step)."""
-        result = self.model.model.generate(encoded, [self.bare], max_length=len(self.bare) + 1,
-                                           return_no_speech_prob=True)[0]
-        return float(result.no_speech_prob)
-
-    def encode(self, samples: npt.NDArray[np.float32], window_frames: int) -> tuple[Any, int]:
-        """The encoder's output, and the feature frames (10 ms) that hold audio."""
-        from faster_whisper.audio import pad_or_trim
-
-        features = pad_or_trim(self.model.feature_extractor(samples), window_frames)
-        return self.model.encode(features), min(window_frames, len(samples) // 160)
-
-    def log_probabilities(self, decoded: _Decoded, texts: list[str]) -> list[float]:
-        """How well the audio supports each text: the sum of its tokens' log-probabilities
-        under the same prompt (forced decoding)."""
-        return [self.support(decoded.encoded, decoded.frames, text)[0] for text in texts]
-
-    def support(self, encoded: Any, frames: int, text: str, *, prompted: bool = True
-                ) -> tuple[float, int]:
-        """The sum of ``text``'s token log-probabilities given the audio, and its tokens."""
-        tokens = self.tokenizer.encode(" " + text)
-        result = self.model.model.align(encoded, self.prompt if prompted else self.bare,
-                                        [tokens], frames)[0]
-        probabilities = np.maximum(np.asarray(result.text_token_probs), 1e-9)
-        return float(np.sum(np.log(probabilities))), len(tokens)
-
-
-@dataclass
-class _Decoded:
-    hypotheses: list[tuple[str, float]]
-    """Text and mean log-probability per token, best first."""
-    no_speech: float
-    encoded: Any
-    frames: int
-    """Feature frames (10 ms) that hold audio, not padding."""
-    recognizer: _Recognizer
 
 
 def voiced_seconds(samples: npt.NDArray[np.float32]) -> float:

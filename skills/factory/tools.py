@@ -47,7 +47,8 @@ class ProductionCount(BaseModel):
 class MaintenanceNote(BaseModel):
     model_config = ConfigDict(frozen=True)
     machine: Annotated[str, _MACHINE]
-    note: Annotated[str, Field(min_length=1, max_length=500),
+    note: Annotated[str, Field(min_length=1, max_length=500,
+                               examples=["the belt is worn", "oil leak at the pump"]),
                     Slot(kind=SlotKind.TEXT, label="note", question="What should the note say?")]
 
 

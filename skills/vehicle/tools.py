@@ -120,7 +120,8 @@ class SetWindow(BaseModel):
 
 class NavigateTo(BaseModel):
     model_config = ConfigDict(frozen=True)
-    destination: Annotated[str, Field(min_length=1, max_length=200),
+    destination: Annotated[str, Field(min_length=1, max_length=200,
+                                      examples=["the airport", "main street"]),
                            Slot(kind=SlotKind.TEXT, label="destination", question="Where to?")]
 
 
@@ -158,7 +159,7 @@ class ChangeVolume(BaseModel):
 
 class PlayMedia(BaseModel):
     model_config = ConfigDict(frozen=True)
-    query: Annotated[str, Field(min_length=1, max_length=200),
+    query: Annotated[str, Field(min_length=1, max_length=200, examples=["jazz", "the news"]),
                      Slot(kind=SlotKind.TEXT, label="music", question="What should I play?")]
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,23 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as caught:
         load_templates(path, TOOLS)
     assert caught.value.line > 0
+
+
+def test_the_recognizers_prompt_is_plain_sentences_of_the_installed_skills() -> None:
+    """What Whisper is prompted with biases what it hears: a made-up word there ("Play the
+    airport.", "Pause the.") turns up in transcripts of other commands."""
+    from assistant.app import build_assistant
+    from assistant.voice import command_prompt
+
+    assistant = build_assistant(lambda _e: None)
+    sentences = [s.strip() for s in command_prompt(assistant).split(".") if s.strip()]
+    commands = [s for s in sentences if ":" not in s]
+    assert len(commands) == len(assistant.understanding.catalog.specs)  # one per tool
+    for sentence in commands:
+        words = sentence.lower().split()
+        assert words[-1] not in {"the", "a", "to", "for", "of"}, sentence
+        assert all(a != b for a, b in itertools.pairwise(words)), sentence
+        assert assistant.understanding.decide(sentence).tool is not None, sentence
+    assert "Play jazz" in commands
+    assert "Navigate to the airport" in commands
+    assert sum("airport" in s for s in commands) == 1

@@ -334,3 +334,19 @@ def test_a_recognizer_takes_a_run_on_or_a_stop_said_first_as_understood(
         understanding: Understanding, text: str) -> None:
     assert understanding.fully_understands(text)
     assert not understanding.fully_understands("turn on the defroster so i can see")
+
+
+@pytest.mark.parametrize(("text", "other", "same"), [
+    ("Unlock the doors.", "unlock all of the doors", True),
+    ("Set the volume to 25.", "volume at twenty five", True),
+    ("Lock the doors.", "Unlock the doors.", False),
+    ("Open the driver window a crack.", "Open the driver window.", False),
+    ("Set the volume to 25.", "Set the volume to 35.", False),
+    ("what a lovely day", "what a lovely day", False),
+    ("Play something by the details.", "Play something by the details.", False),
+    ("Go to morning.", "Go to morning.", False),
+])
+def test_a_second_reading_confirms_one_call_without_free_words(
+        understanding: Understanding, text: str, other: str, same: bool) -> None:
+    assert understanding.confirms(text, other) is same
+    assert understanding.confirms(other, text) is same

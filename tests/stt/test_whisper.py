@@ -63,6 +63,23 @@ def test_understood_text_stops_at_the_first_model(spoken: bytes) -> None:
     asyncio.run(stt.aclose())
 
 
+@pytest.mark.parametrize("same", [True, False])
+def test_words_the_first_model_is_unsure_of_are_certain_when_the_second_hears_the_same(
+        spoken: bytes, same: bool) -> None:
+    """Every reading is "low confidence" here (threshold 0): only the second model's own
+    reading of the same call makes it certain."""
+    def agree(text: str, other: str) -> bool:
+        return same and "door" in text.lower() and "door" in other.lower()
+
+    stt = WhisperSpeechToText(fallback="whisper-base", low_confidence=0.0,
+                              accept=lambda text: "door" in text.lower(), agree=agree)
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    assert "doors" in heard.text.lower()
+    assert bool(heard.uncertain) is not same
+    assert heard.engine == ("whisper-tiny.en+whisper-base" if same else "whisper-tiny.en")
+    asyncio.run(stt.aclose())
+
+
 def test_too_little_audio_is_no_text() -> None:
     stt = WhisperSpeechToText()
     assert asyncio.run(stt.transcribe(np.zeros(800, "<i2").tobytes())).text == ""
@@ -142,22 +159,26 @@ def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
     asyncio.run(stt.aclose())
 
 
+@pytest.mark.parametrize("echo", ["Unlock all of the doors.",
+                                  "Unlock all of the doors. Unlock all of the doors."])
 def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, echo: str) -> None:
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
                               accept=lambda text: "doors" in text.lower())
     real = stt._first.decode
 
-    def echo(*args: Any, **kwargs: Any) -> Any:
+    def echoed(*args: Any, **kwargs: Any) -> Any:
         decoded = real(*args, **kwargs)
         if kwargs.get("prompted", True):
-            decoded.hypotheses = [("Unlock all of the doors.", -0.3)]
+            decoded.hypotheses = [(echo, -0.3)]
         return decoded
 
-    monkeypatch.setattr(stt._first, "decode", echo)
-    audio = espeak("the fan goes to level two", "en-gb").astype("<i2").tobytes()
+    monkeypatch.setattr(stt._first, "decode", echoed)
+    # long enough that the twice-said echo is within the words its voice can hold
+    said = "the fan at the back goes up to level two now, and thanks a lot for that"
+    audio = espeak(said, "en-gb").astype("<i2").tobytes()
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
-    assert not stt.accept(heard.text) or heard.text != "Unlock all of the doors."
+    assert not stt.accept(heard.text) or "Unlock all of the doors" not in heard.text
     asyncio.run(stt.aclose())
 
 
