@@ -13,7 +13,9 @@ Stages, each with a timeout and an error code (``stt-…``, ``intent-…``, ``tt
 
 At a short pause the audio so far is transcribed; if the text core fully understands it,
 the turn ends there instead of after the longer end silence (most commands are acted on
-~150 ms sooner), and otherwise the text is reused if the voice does not come back.
+~150 ms sooner), and otherwise the text is reused if the voice does not come back. A quick
+guess the recognizer is unsure of, whose call doubt could hold back, gets the recognizer's
+full effort first (a second opinion); a stop heard at a pause acts on the guess.
 
 While the assistant speaks, the wake word (at a stricter threshold, so its own voice does
 not wake it) stops playback at once and listens: barge-in. Replies from anywhere (a timer
@@ -57,6 +59,8 @@ class TranscriptCheck(Protocol):
     def fully_understands(self, text: str) -> bool: ...
 
     def finished(self, text: str) -> bool: ...
+
+    def doubt_matters(self, text: str) -> bool: ...
 
 
 class Stage(StrEnum):
@@ -215,10 +219,14 @@ class VoicePipeline:
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self.stage = Stage.STT
-        if heard is None or heard.uncertain:
-            # the quick guess at a pause is unsure: the recognizer's full effort (a second
-            # opinion) on the same audio
+        if heard is None:
             heard = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
+        elif heard.uncertain and (self._transcripts is None
+                                  or self._transcripts.doubt_matters(heard.text)):
+            # an unsure quick guess at a pause that could be held back: the recognizer's
+            # full effort (a second opinion) on the same audio; the guess if that fails
+            full = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
+            heard = full if full is not None else heard
         if heard is None:
             self._replies.append("Sorry, something went wrong while listening.")
         elif not heard.text.strip():

@@ -179,6 +179,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
             agree=assistant.understanding.confirms,
+            doubtful=assistant.understanding.doubt_matters,
             nearest=sentences.nearest if settings.whisper_nearest else None,
             renamings=assistant.understanding.renamings,
             manifest=manifest,

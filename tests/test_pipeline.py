@@ -275,24 +275,56 @@ async def test_a_guess_at_a_pause_that_is_not_understood_gets_a_full_transcripti
         ["stop the lathe"]
 
 
+def _unsure_at_a_pause(text: str, calls: list[bool], *, full_fails: bool = False
+                       ) -> FakeSpeechToText:
+    class Recognizer(FakeSpeechToText):
+        async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
+            calls.append(partial)
+            if not partial and full_fails:
+                raise SpeechToTextError("stt-timeout", "transcription took too long")
+            return Transcript(text, uncertain="low confidence (-0.6)" if partial else "")
+
+    return Recognizer(lambda audio: "")
+
+
 async def test_a_whole_command_heard_unsure_at_a_pause_gets_a_full_transcription(
     classifier: IntentClassifier, tmp_path: Path
 ) -> None:
     """The quick guess at a pause has no second opinion; an unsure one is not the end."""
     calls: list[bool] = []
-
-    class Recognizer(FakeSpeechToText):
-        async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
-            calls.append(partial)
-            return Transcript("lock the doors", uncertain="low confidence (-0.6)" if partial
-                              else "")
-
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
     session, events, _ = _session([], marks, classifier, tmp_path,
-                                  stt=Recognizer(lambda audio: ""))
+                                  stt=_unsure_at_a_pause("lock the doors", calls))
     await _run(session)
     assert calls == [True, False]
-    assert "clarify" not in _kinds(events)
+    assert "clarify" not in _kinds(events) and "action" in _kinds(events)
+
+
+async def test_a_stop_heard_unsure_at_a_pause_acts_without_waiting(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    calls: list[bool] = []
+    marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    session, events, _ = _session([], marks, classifier, tmp_path,
+                                  stt=_unsure_at_a_pause("stop the lathe", calls))
+    await _run(session)
+    assert calls == [True]
+    actions = [e.to_json() for e in events if e.TYPE.value == "action"]
+    assert [a["tool"] for a in actions] == ["stop_machine"]
+
+
+async def test_an_unsure_guess_stands_when_the_full_transcription_fails(
+    classifier: IntentClassifier, tmp_path: Path
+) -> None:
+    calls: list[bool] = []
+    marks = script(("wake", 0), ("say", 2), ("silence", 10))
+    session, events, _ = _session([], marks, classifier, tmp_path,
+                                  stt=_unsure_at_a_pause("lock the doors", calls,
+                                                         full_fails=True))
+    await _run(session)
+    assert calls == [True, False]
+    assert "clarify" in _kinds(events)  # still unsure: read back, not lost, not acted on
+    assert [e.to_json()["code"] for e in events if e.TYPE.value == "error"] == ["stt-timeout"]
 
 
 async def test_a_model_that_is_not_used_is_said_once_and_the_turn_still_works(

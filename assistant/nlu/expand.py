@@ -14,7 +14,8 @@ __all__ = ["SentenceSampler", "canonical_sentence"]
 SAMPLE_TEXT = ("the airport", "main street", "jazz", "the station", "coldplay",
                "the office", "oil leak on the pump", "belt replaced")
 DANGLING = frozenset({"the", "a", "an", "my", "to", "for", "on", "at", "of", "with"})
-"""Words a sentence never ends on: left when the optional words after them are left out."""
+"""Words a sentence does not end on when they are optional and what followed them was left
+out ("pause [the] [<media>]"); a template's own last word stays ("turn the ac on")."""
 SAMPLE_DURATIONS = ("5 minutes", "30 seconds", "1 hour", "2.5 minutes", "an hour and a half")
 
 
@@ -72,23 +73,26 @@ def canonical_sentence(template: TemplateSentence, specs: Mapping[str, ArgSpec])
         spoken = [name for name in spec.values if not any(c.isdigit() for c in name)]
         return [(spoken or list(spec.values) or [node.name])[0]]
 
-    def words(node: Sequence | Alternative | Word | SlotRef) -> list[str]:
+    def words(node: Sequence | Alternative | Word | SlotRef, optional: bool = False
+              ) -> list[tuple[str, bool]]:
+        """The words, each with whether it came from an optional part."""
         if isinstance(node, Word):
-            return [node.text]
+            return [(word, optional) for word in node.text.split()]
         if isinstance(node, SlotRef):
-            return value(node)
+            return [(word, optional) for text in value(node) for word in text.split()]
         if isinstance(node, Sequence):
-            return [w for item in node.items for w in words(item)]
+            return [w for item in node.items for w in words(item, optional)]
         first = node.options[0]
         if node.optional and not (len(first.items) <= 2
                                   and all(isinstance(i, Word) for i in first.items)):
             return []
-        return words(first)
+        return words(first, optional or node.optional)
 
-    said: list[str] = []
-    for word in " ".join(words(template.expression)).split():
-        if not said or said[-1].lower() != word.lower():
-            said.append(word)
-    while len(said) > 1 and said[-1].lower() in DANGLING:  # "pause [the] [<media>]"
+    said: list[tuple[str, bool]] = []
+    for word, optional in words(template.expression):
+        if not said or said[-1][0].lower() != word.lower():
+            said.append((word, optional))
+    # "pause [the] [<media>]": an optional word left with nothing after it
+    while len(said) > 1 and said[-1][1] and said[-1][0].lower() in DANGLING:
         said.pop()
-    return " ".join(said)
+    return " ".join(word for word, _ in said)

@@ -197,16 +197,26 @@ class Understanding:
         utterance = normalize(text)
         return dialogue_act(utterance) is not None or self._whole_call(text, utterance) is not None
 
+    def doubt_matters(self, text: str) -> bool:
+        """Whether doubt about this reading could hold its call back (a whole call that
+        changes something, of plain safety, without free words): only then is a second
+        opinion worth its time. Never for a stop: it acts at once, doubt or not."""
+        call = self._whole_call(text, normalize(text))
+        if call is None or self.catalog.safety(*call) != Safety.PLAIN:
+            return False
+        return self.catalog.tool(call[0]).changes and not self._free_words(call)
+
     def confirms(self, text: str, other: str) -> bool:
         """Whether a second recognizer's reading ``other`` of the same audio confirms
         ``text``: both fully understood as one call (tool and arguments) with no free-text
         argument; two recognizers share a language prior, and agree on made-up words
         ("Play something by the details.", "Go to morning.")."""
         call = self._whole_call(text, normalize(text))
-        if call is None or any(self.catalog.specs[call[0]][name].kind == SlotKind.TEXT
-                               for name in call[1]):
-            return False
-        return call == self._whole_call(other, normalize(other))
+        return call is not None and not self._free_words(call) \
+            and call == self._whole_call(other, normalize(other))
+
+    def _free_words(self, call: tuple[str, dict[str, Any]]) -> bool:
+        return any(self.catalog.specs[call[0]][name].kind == SlotKind.TEXT for name in call[1])
 
     def _whole_call(self, text: str, utterance: Normalized
                     ) -> tuple[str, dict[str, Any]] | None:

@@ -1,5 +1,5 @@
 """faster-whisper (CTranslate2, int8): tiny.en first, Whisper base when tiny.en's text is
-not understood.
+not understood, or as a second opinion on text tiny.en is unsure of.
 
 Biased toward the skills' language: the decoder is prompted with sentences made from the
 skills' templates, and it returns several hypotheses (beam search) of which the first one
@@ -85,6 +85,7 @@ class WhisperSpeechToText:
         hypotheses: int = 5,
         accept: Callable[[str], bool] | None = None,
         agree: Callable[[str, str], bool] | None = None,
+        doubtful: Callable[[str], bool] | None = None,
         window_s: float = 10.0,
         nearest: Callable[[str], list[str]] | None = None,
         nearest_margin: float = 8.0,
@@ -112,6 +113,7 @@ class WhisperSpeechToText:
         self.alternative_margin = alternative_margin
         self.accept = accept
         self.agree = agree
+        self.doubtful = doubtful
         self.timeout_s = timeout_s
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._recent: tuple[Recognizer, bytes, Decoded] | None = None
@@ -185,17 +187,26 @@ class WhisperSpeechToText:
 
     def _second_opinion(self, heard: Transcript, audio: bytes) -> Transcript:
         """Uncertain words from the first model are certain after all when the second model,
-        on its own, hears the same call (``agree``): the two fail on different voices."""
-        if not heard.uncertain or self._second is None or self.agree is None:
+        on its own, hears the same call as its likeliest reading (``agree``): the two fail on
+        different voices. Only sought where doubt could hold the call back (``doubtful``):
+        a stop never waits for it. The second model's other readings still count."""
+        if not heard.uncertain or self._second is None or self.agree is None \
+                or (self.doubtful is not None and not self.doubtful(heard.text)):
             return heard
         second = self._decode(audio, self._second)
-        chosen = None if second is None else self._understood(second, audio)
-        if second is None or chosen is None \
-                or not self.agree(heard.text, second.hypotheses[chosen][0]):
+        chosen = None if second is None or not second.hypotheses \
+            else self._understood(second, audio)
+        if second is None or chosen is None:
+            return heard
+        text, score = second.hypotheses[chosen]
+        if second.hypotheses[0][1] - score > self.alternative_margin \
+                or not self.agree(heard.text, text):
             return heard
         _LOGGER.debug("%r (%s) confirmed by %s", heard.text, heard.uncertain,
                       self._second.name)
-        return dataclasses.replace(heard, uncertain="",
+        others = self._transcript(second, chosen).alternatives
+        alternatives = tuple(dict.fromkeys((*heard.alternatives, *others)))[:4]
+        return dataclasses.replace(heard, uncertain="", alternatives=alternatives,
                                    engine=f"{heard.engine}+{self._second.name}")
 
     @functools.lru_cache(maxsize=4)  # noqa: B019 - a few recent clips, checked per sentence

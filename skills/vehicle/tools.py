@@ -121,7 +121,7 @@ class SetWindow(BaseModel):
 class NavigateTo(BaseModel):
     model_config = ConfigDict(frozen=True)
     destination: Annotated[str, Field(min_length=1, max_length=200,
-                                      examples=["the airport", "main street"]),
+                                      examples=["the harbour", "the north gate"]),
                            Slot(kind=SlotKind.TEXT, label="destination", question="Where to?")]
 
 
@@ -159,7 +159,8 @@ class ChangeVolume(BaseModel):
 
 class PlayMedia(BaseModel):
     model_config = ConfigDict(frozen=True)
-    query: Annotated[str, Field(min_length=1, max_length=200, examples=["jazz", "the news"]),
+    query: Annotated[str, Field(min_length=1, max_length=200,
+                                examples=["folk music", "the evening news"]),
                      Slot(kind=SlotKind.TEXT, label="music", question="What should I play?")]
 
 

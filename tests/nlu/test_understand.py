@@ -350,3 +350,17 @@ def test_a_second_reading_confirms_one_call_without_free_words(
         understanding: Understanding, text: str, other: str, same: bool) -> None:
     assert understanding.confirms(text, other) is same
     assert understanding.confirms(other, text) is same
+
+
+@pytest.mark.parametrize(("text", "matters"), [
+    ("lock the doors", True), ("set the volume to 20", True), ("fan off", True),
+    ("stop the lathe", False),     # a stop acts at once, doubt or not
+    ("emergency stop", False),
+    ("unlock the doors", False),   # confirm class: asked anyway
+    ("what time is it", False),    # changes nothing
+    ("play folk music", False),    # free words: a second reading proves nothing
+    ("what a lovely day", False),
+])
+def test_doubt_matters_only_for_a_plain_call_that_changes_something(
+        understanding: Understanding, text: str, matters: bool) -> None:
+    assert understanding.doubt_matters(text) is matters

@@ -80,6 +80,48 @@ def test_words_the_first_model_is_unsure_of_are_certain_when_the_second_hears_th
     asyncio.run(stt.aclose())
 
 
+def test_a_second_opinion_is_not_sought_where_doubt_holds_nothing_back(
+        monkeypatch: pytest.MonkeyPatch, spoken: bytes) -> None:
+    """A stop (or a query, or free words) is not worth the second model's time."""
+    stt = WhisperSpeechToText(fallback="whisper-base", low_confidence=0.0,
+                              accept=lambda text: "door" in text.lower(),
+                              agree=lambda text, other: True, doubtful=lambda text: False)
+    used = _spy(monkeypatch, stt)
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    assert used == ["whisper-tiny.en"] and heard.uncertain
+    asyncio.run(stt.aclose())
+
+
+def test_the_quick_guess_at_a_pause_is_not_decoded_again_in_full(
+        monkeypatch: pytest.MonkeyPatch, spoken: bytes) -> None:
+    stt = WhisperSpeechToText(accept=lambda text: "door" in text.lower())
+    decodes: list[bool] = []
+    real = stt._first.decode
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decodes.append(kwargs.get("prompted", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stt._first, "decode", counted)
+    quick = asyncio.run(asyncio.wait_for(stt.transcribe(spoken, partial=True), AWAIT_LIMIT))
+    full = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    assert quick.text == full.text and decodes == [True]
+    asyncio.run(stt.aclose())
+
+
+@pytest.mark.parametrize(("text", "echo"), [
+    ("Unlock all of the doors.", True),
+    ("Unlock all of the doors. Unlock all of the doors.", True),
+    ("unlock all of the doors, stop the lathe", False),
+    ("Unlock all of the doors. The fan is loud.", False),
+    ("Unlock the doors.", False),
+])
+def test_an_echo_is_prompt_sentences_and_nothing_else(text: str, echo: bool) -> None:
+    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.")
+    assert stt._echoes_prompt(text) is echo
+    asyncio.run(stt.aclose())
+
+
 def test_too_little_audio_is_no_text() -> None:
     stt = WhisperSpeechToText()
     assert asyncio.run(stt.transcribe(np.zeros(800, "<i2").tobytes())).text == ""
