@@ -27,7 +27,7 @@ from assistant.catalog import Catalog
 from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
 from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives
-from assistant.nlu.clauses import NUMBER_WORD, Clauses
+from assistant.nlu.clauses import NUMBER_WORD, Call, Clauses
 from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
@@ -215,11 +215,10 @@ class Understanding:
         return call is not None and not self._free_words(call) \
             and call == self._whole_call(other, normalize(other))
 
-    def _free_words(self, call: tuple[str, dict[str, Any]]) -> bool:
+    def _free_words(self, call: Call) -> bool:
         return any(self.catalog.specs[call[0]][name].kind == SlotKind.TEXT for name in call[1])
 
-    def _whole_call(self, text: str, utterance: Normalized
-                    ) -> tuple[str, dict[str, Any]] | None:
+    def _whole_call(self, text: str, utterance: Normalized) -> Call | None:
         matched = self.matcher.match(utterance)
         if matched is None or matched.unknown_name:
             # a run-on or a stop said first is understood as well, by the same rules

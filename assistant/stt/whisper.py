@@ -99,8 +99,7 @@ class WhisperSpeechToText:
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
         self._first = Recognizer(model, prompt, threads, manifest)
-        self._prompt_sentences = {_plain(sentence) for sentence in prompt.split(".")
-                                  if sentence.strip()}
+        self._prompt_sentences = set(_sentences(prompt))
         self._second = Recognizer(fallback, prompt, threads, manifest) if fallback else None
         if self._second is not None:
             self.name += f"+{Path(str(fallback)).name}"
@@ -129,14 +128,14 @@ class WhisperSpeechToText:
         if self._recent is not None and self._recent[0] is recognizer \
                 and self._recent[1] == audio:
             return self._recent[2]  # the quick guess at a pause, now asked for in full
-        samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
+        samples = _samples(audio)
         if len(samples) < 1600:
             return None
         voiced_s = voiced_seconds(samples)
         most_words = 2 + WORDS_PER_VOICED_SECOND * voiced_s
         decoded = recognizer.decode(
             samples, self.window_frames, max(1, self.hypotheses),
-            max_tokens=int(8 + 8 * len(samples) / 16000))
+            max_tokens=_most_tokens(samples))
         kept = [(text, score) for text, score in decoded.hypotheses
                 if len(text.split()) <= most_words]
         if decoded.hypotheses and not kept:
@@ -196,8 +195,9 @@ class WhisperSpeechToText:
         second = self._decode(audio, self._second)
         chosen = None if second is None or not second.hypotheses \
             else self._understood(second, audio)
-        if second is None or chosen is None:
+        if chosen is None:
             return heard
+        assert second is not None
         text, score = second.hypotheses[chosen]
         if second.hypotheses[0][1] - score > self.alternative_margin \
                 or not self.agree(heard.text, text):
@@ -211,9 +211,9 @@ class WhisperSpeechToText:
 
     @functools.lru_cache(maxsize=4)  # noqa: B019 - a few recent clips, checked per sentence
     def _unprompted(self, audio: bytes) -> str:
-        samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
+        samples = _samples(audio)
         decoded = self._first.decode(samples, self.window_frames, 1,
-                                     max_tokens=int(8 + 8 * len(samples) / 16000),
+                                     max_tokens=_most_tokens(samples),
                                      prompted=False)
         return decoded.hypotheses[0][0] if decoded.hypotheses else ""
 
@@ -225,7 +225,7 @@ class WhisperSpeechToText:
     def _echoes_prompt(self, text: str) -> bool:
         """Whether every sentence of ``text`` is a prompt sentence word for word: an echo
         can come once or twice ("What's the current fuel level. What's the current...")."""
-        sentences = [_plain(part) for part in re.split(r"[.?!]", text) if _plain(part)]
+        sentences = _sentences(text)
         return bool(sentences) and all(s in self._prompt_sentences for s in sentences)
 
     def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
@@ -302,7 +302,7 @@ class WhisperSpeechToText:
             self.timeout_s, doing="checking a wake word", lost="it was not taken")
 
     def _phrase_support(self, audio: bytes, phrase: str) -> float:
-        samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
+        samples = _samples(audio)
         encoded, frames = self._first.encode(samples, self.window_frames)
         # In noise alone the decoder's own guesses are near any phrase: measured on faint
         # wake scores, noise was no speech at 0.53-0.88, wake words said at 0.09-0.52.
@@ -326,6 +326,21 @@ def voiced_seconds(samples: npt.NDArray[np.float32]) -> float:
     floor = float(np.percentile(levels, 10))
     threshold = max(1.6 * floor, float(levels.max()) / 30, 1e-4)
     return float(np.count_nonzero(levels > threshold)) / FRAMES_PER_SECOND
+
+
+def _samples(audio: bytes) -> npt.NDArray[np.float32]:
+    """16-bit PCM as the models take it."""
+    return np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _most_tokens(samples: npt.NDArray[np.float32]) -> int:
+    """A decoding's length budget: a command says at most ~8 tokens a second."""
+    return int(8 + 8 * len(samples) / 16000)
+
+
+def _sentences(text: str) -> list[str]:
+    """The plain sentences of a text, as the prompt is compared with what was heard."""
+    return [_plain(part) for part in re.split(r"[.?!]", text) if _plain(part)]
 
 
 def _plain(text: str) -> str:
