@@ -29,8 +29,9 @@ Guards: a prompted decoder can "hear" a prompt sentence in a filler, near silenc
 people talking, and a short window can loop. Output is capped by the audio's voiced length
 (words per voiced second), not by collapsing repeats: "stop, stop, stop" is real; audio the
 model itself calls no speech, at low confidence, is no text, and so is a short mumble; a
-prompt sentence heard word for word (once or more) is checked against the model without
-the prompt, and not taken if that hears something else.
+prompt sentence heard word for word or nearly (once or more), or a prompt list's names in a
+row, is checked against the model without the prompt, and not taken if that hears
+something else.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from assistant.models import ModelManifest
 from assistant.stt.base import Transcript, transcribe_within
@@ -68,6 +69,14 @@ dishwasher"): gap 9.2 and over, and at gaps under 11.4 a lead of 4.1 at most."""
 RENAME_LEAD = 5.0
 ECHO_AGREEMENT = 60.0
 """How alike (rapidfuzz ratio) the unprompted text must be for a prompt sentence to stand."""
+ECHO_LIKENESS = 85.0
+"""How near (rapidfuzz ratio) a sentence must be to a prompt sentence to count as its echo:
+"Unlock all of the cars." (89) for "Unlock all of the doors.", "Find me a nearest fuel."
+(86); of the tuning part's right commands heard in other words, the nearest were 88 and 87
+("State of the press one.", "Acknowledge the lathe alarm.")."""
+NAMES_IN_A_ROW = 3
+"""A sentence with this many of a prompt list's names in its order ("Turn on the press one,
+lathe, welder, packer.") is the list heard back, not a command."""
 MUMBLE = (0.8, -1.0)
 """Under this many voiced seconds, text below this confidence is a filler ("um" heard as
 "Time.") and dropped: a real short command ("stop") is heard far more surely."""
@@ -99,7 +108,8 @@ class WhisperSpeechToText:
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
         self._first = Recognizer(model, prompt, threads, manifest)
-        self._prompt_sentences = set(_sentences(prompt))
+        self._prompt_sentences = _sentences(prompt)
+        self._name_runs = _name_runs(prompt)
         self._second = Recognizer(fallback, prompt, threads, manifest) if fallback else None
         if self._second is not None:
             self.name += f"+{Path(str(fallback)).name}"
@@ -223,10 +233,17 @@ class WhisperSpeechToText:
         return bool(fuzz.ratio(_plain(self._unprompted(audio)), _plain(text)) >= ECHO_AGREEMENT)
 
     def _echoes_prompt(self, text: str) -> bool:
-        """Whether every sentence of ``text`` is a prompt sentence word for word: an echo
-        can come once or twice ("What's the current fuel level. What's the current...")."""
+        """Whether every sentence of ``text`` is a prompt sentence, or nearly ("Unlock all
+        of the door."), or a run of a prompt list's names: an echo can come once or twice
+        ("What's the current fuel level. What's the current...")."""
         sentences = _sentences(text)
-        return bool(sentences) and all(s in self._prompt_sentences for s in sentences)
+        return bool(sentences) and all(self._echoes_sentence(s) for s in sentences)
+
+    def _echoes_sentence(self, sentence: str) -> bool:
+        if any(run in f" {sentence} " for run in self._name_runs):
+            return True
+        nearest = process.extractOne(sentence, self._prompt_sentences, scorer=fuzz.ratio)
+        return nearest is not None and nearest[1] >= ECHO_LIKENESS
 
     def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
         """Index of the first hypothesis the text core understands. A prompt sentence heard
@@ -341,6 +358,17 @@ def _most_tokens(samples: npt.NDArray[np.float32]) -> int:
 def _sentences(text: str) -> list[str]:
     """The plain sentences of a text, as the prompt is compared with what was heard."""
     return [_plain(part) for part in re.split(r"[.?!]", text) if _plain(part)]
+
+
+def _name_runs(prompt: str) -> list[str]:
+    """Every ``NAMES_IN_A_ROW`` names in a row of the prompt's lists ("Machines: press one,
+    press two, lathe."), as plain text padded with spaces."""
+    runs = []
+    for names in re.findall(r"\w[\w ]*: ([^.:]+)\.", prompt):
+        plain = [_plain(name) for name in names.split(",")]
+        runs += [f" {' '.join(plain[i:i + NAMES_IN_A_ROW])} "
+                 for i in range(len(plain) - NAMES_IN_A_ROW + 1)]
+    return runs
 
 
 def _plain(text: str) -> str:

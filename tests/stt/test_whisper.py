@@ -115,9 +115,15 @@ def test_the_quick_guess_at_a_pause_is_not_decoded_again_in_full(
     ("unlock all of the doors, stop the lathe", False),
     ("Unlock all of the doors. The fan is loud.", False),
     ("Unlock the doors.", False),
+    ("Unlock all of the door.", True),
+    ("Unlock all the doors. Unlock all of the cars.", True),
+    ("Turn on the press one, lathe, welder.", True),
+    ("Turn on the press one and the welder.", False),
 ])
 def test_an_echo_is_prompt_sentences_and_nothing_else(text: str, echo: bool) -> None:
-    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.")
+    """Word for word or nearly, or a list's names in a row."""
+    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe. "
+                              "Machines: press one, lathe, welder, packer.")
     assert stt._echoes_prompt(text) is echo
     asyncio.run(stt.aclose())
 
@@ -202,11 +208,12 @@ def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
 
 
 @pytest.mark.parametrize("echo", ["Unlock all of the doors.",
-                                  "Unlock all of the doors. Unlock all of the doors."])
+                                  "Unlock all of the doors. Unlock all of the doors.",
+                                  "Unlock all of the door.", "Unlock all the doors."])
 def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
         monkeypatch: pytest.MonkeyPatch, echo: str) -> None:
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
-                              accept=lambda text: "doors" in text.lower())
+                              accept=lambda text: "door" in text.lower())
     real = stt._first.decode
 
     def echoed(*args: Any, **kwargs: Any) -> Any:
@@ -220,7 +227,7 @@ def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
     said = "the fan at the back goes up to level two now, and thanks a lot for that"
     audio = espeak(said, "en-gb").astype("<i2").tobytes()
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
-    assert not stt.accept(heard.text) or "Unlock all of the doors" not in heard.text
+    assert not stt.accept(heard.text), heard
     asyncio.run(stt.aclose())
 
 
