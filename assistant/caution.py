@@ -10,6 +10,10 @@ what was said.
   to a known sentence) or by the classifier or the language model (a paraphrase, and a
   mishearing often reads as one) is read back as a question first: "Open the passenger
   window?"
+- So is a call with free words from speech (a destination, a song, a note), however sure
+  the recognizer was: no vocabulary checks them, and both recognizers make up the same
+  free words with high confidence ("Play something by the details." for "the Beatles",
+  "Play with the dog." said to someone else).
 - Calls that only tell (a status, the time) and confirm-class calls (asked anyway) go on;
   so does everything typed. Immediate calls never reach this: the dialogue runs them
   first.
@@ -22,7 +26,7 @@ from enum import StrEnum
 
 from assistant.catalog import Catalog
 from assistant.nlu.understand import Decision, Route, Understanding
-from assistant.skill_api import Safety
+from assistant.skill_api import Safety, SlotKind
 from assistant.stt import Transcript
 
 __all__ = ["Doubt", "DoubtKind", "doubt"]
@@ -76,4 +80,9 @@ def doubt(decision: Decision, heard: Transcript, understanding: Understanding,
                      (decision,))
     if heard.uncertain:
         return Doubt(DoubtKind.READ_BACK, heard.uncertain, (decision,))
+    free = [name for name in decision.arguments
+            if catalog.specs[decision.tool][name].kind == SlotKind.TEXT]
+    if free:
+        return Doubt(DoubtKind.READ_BACK, f"free words from speech ({', '.join(free)})",
+                     (decision,))
     return None

@@ -133,6 +133,24 @@ async def test_a_confirm_tool_heard_uncertainly_is_confirmed_once(session: Sessi
     assert "clarify" not in session.kinds()
 
 
+@pytest.mark.parametrize(("said", "tool"), [("Play something by the Beatles.", "play_media"),
+                                            ("Navigate to the train station.", "navigate_to")])
+async def test_free_words_from_speech_are_read_back_however_sure(
+        session: Session, said: str, tool: str) -> None:
+    reply = await session.say(said, _spoken(said))
+    assert reply.endswith("?")
+    assert session.of("clarify")[0]["kind"] == "read_back"
+    assert session.of("clarify")[0]["tool"] == tool and "action" not in session.kinds()
+    await session.say("yes")
+    assert session.of("action")[0]["tool"] == tool
+
+
+async def test_free_words_typed_just_run(session: Session) -> None:
+    await session.say("play something by the beatles")
+    assert session.of("action")[0]["tool"] == "play_media"
+    assert "clarify" not in session.kinds()
+
+
 async def test_typed_text_is_never_second_guessed(session: Session) -> None:
     await session.say("open the passenger window")
     assert session.of("action")[0]["tool"] == "set_window"
