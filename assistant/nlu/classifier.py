@@ -5,14 +5,17 @@ words and slot values drawn at random), the skills' example phrasings are added,
 "no tool" class is trained from requests nobody serves and from word salad: the skills' own
 words in random order ("press packer", "lathe temperature 22"), because a bag of known
 words is no request. Word and character n-gram
-TF-IDF features feed a linear support vector machine (scikit-learn's LinearSVC,
-one-vs-rest); its margin for the best label is the confidence. A label is a tool plus the
+TF-IDF features (``features.py``, in numpy) feed a linear support vector machine
+(scikit-learn's LinearSVC, one-vs-rest, trained in a child process); its margin for the
+best label is the confidence. A label is a tool plus the
 arguments its phrasing fixes ("i'm freezing" -> change_temperature, delta 2).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,12 +23,13 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+import numpy as np
+import numpy.typing as npt
 
 from assistant.catalog import Catalog
+from assistant.models import model_cache
 from assistant.nlu.expand import SentenceSampler
+from assistant.nlu.features import LinearModel, TfidfFeatures, fit_linear, stacked_rows
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
 
@@ -40,7 +44,13 @@ SALAD_NEGATIVES = 500
 fresh salads and the held-out sets (602 utterances), with every other guard in place:
 salad turned into calls 0.38 % -> 0.18 %, stops from salad 2 -> 0, held-out accuracy 534 ->
 530; 300 left 2 stops, 1000 cost 3 more."""
+_LOGGER = logging.getLogger(__name__)
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_RECIPE = "word 1-2, char_wb 2-4 min_df 2, LinearSVC C=1"
+"""Part of a trained model's key: a change here is a new model, not a stale one."""
+_TRAINED: dict[str, LinearModel] = {}
+"""Models already trained in this process, by their training data: the same skills give
+the same model, without another child process."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,10 @@ def _features(text: str) -> str:
 class IntentClassifier:
     """Predicts a label for an utterance, with its one-vs-rest margin."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
-        self._labels: list[str] = list(pipeline.classes_)
+    def __init__(self, features: list[TfidfFeatures], model: LinearModel) -> None:
+        self._features = features
+        self._model = model
+        self._labels = model.labels
 
     @classmethod
     def train(
@@ -94,22 +105,26 @@ class IntentClassifier:
         for text in negatives:
             texts += [_features(normalize(text).digits)] * 3
             labels += [NO_TOOL] * 3
-        features = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
-                                      token_pattern=r"[^ ]+")),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
-                                      sublinear_tf=True, min_df=2)),
-        ])
-        model = Pipeline([
-            ("features", features),
-            ("model", LinearSVC(C=1.0)),
-        ])
-        model.fit(texts, labels)
-        return cls(model)
+        features = [TfidfFeatures("word", (1, 2)).fit(texts),
+                    TfidfFeatures("char_wb", (2, 4), min_df=2).fit(texts)]
+        key = hashlib.sha256("\n".join([_RECIPE, *(f"{label}\t{text}" for label, text in
+                                                 zip(labels, texts, strict=True))]).encode()
+                             ).hexdigest()
+        model = _TRAINED.get(key)
+        if model is None:
+            model = _TRAINED[key] = _trained(key, lambda: fit_linear(
+                stacked_rows(features, texts), labels))
+            while len(_TRAINED) > 8:
+                del _TRAINED[next(iter(_TRAINED))]
+        return cls(features, model)
+
+    def _scores(self, text: str) -> npt.NDArray[np.float64]:
+        row = stacked_rows(self._features, [_features(text)])
+        return self._model.scores(row.indices, row.data)
 
     def classify(self, text: str) -> Classification:
         """The most probable label for a digits-form utterance."""
-        scores = self._pipeline.decision_function([_features(text)])[0]
+        scores = self._scores(text)
         best = int(scores.argmax())
         label = self._labels[best]
         confidence = float(scores[best])
@@ -122,13 +137,36 @@ class IntentClassifier:
     def ranked(self, text: str) -> tuple[list[tuple[str, float]], float]:
         """Every tool with the margin of its best label, best first, and the margin of
         "no tool"."""
-        scores = self._pipeline.decision_function([_features(text)])[0]
+        scores = self._scores(text)
         best: dict[str, float] = {}
         for index in scores.argsort()[::-1]:
             tool = self._labels[int(index)].split("|", 1)[0]
             best.setdefault(tool, float(scores[index]))
         no_tool = best.pop(NO_TOOL, float("-inf"))
         return sorted(best.items(), key=lambda item: -item[1]), no_tool
+
+
+def _trained(key: str, train: Callable[[], LinearModel]) -> LinearModel:
+    """The model trained on this data before (the model cache keeps it: the next start
+    needs no child process), else a new one, kept there if the cache can be written."""
+    path = model_cache() / "classifiers" / f"{key}.npz"
+    try:
+        with np.load(path) as saved:
+            return LinearModel([str(label) for label in saved["labels"]], saved["coef"],
+                               saved["intercept"])
+    except (OSError, KeyError, ValueError):
+        pass
+    model = train()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial.npz")
+        np.savez(partial, labels=np.array(model.labels), coef=model.coef,
+                 intercept=model.intercept)
+        partial.replace(path)
+    except OSError as err:
+        _LOGGER.info("the classifier is not kept in %s (%s): it is trained at each start",
+                     path.parent, err)
+    return model
 
 
 def salad_words(words: Sequence[str], rng: random.Random, longest: int = 7) -> str:

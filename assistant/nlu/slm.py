@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sklearn.feature_extraction.text import TfidfVectorizer
+import numpy as np
 
 from assistant.catalog import Catalog
 from assistant.errors import LanguageModelError
@@ -36,6 +36,7 @@ from assistant.llm.base import LanguageModel
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.evidence import says_stop
 from assistant.nlu.expand import SentenceSampler
+from assistant.nlu.features import TfidfFeatures, stacked_rows
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.templates import TemplateSentence
@@ -80,9 +81,12 @@ class Demonstrations:
 
     def __init__(self, demos: list[Demo]) -> None:
         self.demos = demos
-        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
-                                           sublinear_tf=True)
-        self._matrix = self._vectorizer.fit_transform([d.text for d in demos])
+        self._features = TfidfFeatures("char_wb", (2, 4)).fit([d.text for d in demos])
+        rows = stacked_rows([self._features], [d.text for d in demos])
+        order = np.argsort(rows.indices, kind="stable")  # by feature: who has each n-gram
+        self._demo_of = np.repeat(np.arange(len(demos)), np.diff(rows.indptr))[order]
+        self._value_of = rows.data[order]
+        self._starts = np.searchsorted(rows.indices[order], np.arange(rows.columns + 1))
 
     @classmethod
     def build(cls, sentences: Iterable[TemplateSentence], catalog: Catalog,
@@ -110,8 +114,10 @@ class Demonstrations:
     def nearest(self, text: str, tools: Iterable[str | None]) -> list[Demo]:
         """For each of ``tools`` (None: no tool), its demonstration nearest to ``text``;
         the nearest of all last (a small model leans on what it saw most recently)."""
-        query = self._vectorizer.transform([text])
-        similarity = (self._matrix @ query.T).toarray().ravel()
+        similarity = np.zeros(len(self.demos))
+        for column, value in zip(*self._features.row(text), strict=True):
+            start, end = self._starts[column], self._starts[column + 1]
+            similarity[self._demo_of[start:end]] += value * self._value_of[start:end]
         wanted = set(tools)
         chosen: dict[str | None, tuple[float, Demo]] = {}
         for index in similarity.argsort()[::-1]:
