@@ -238,7 +238,8 @@ def evaluate(outcome_events: list[tuple[float, Event]], sink: TimedSink, timelin
     result: dict[str, Any] = {"woke": "wake" in kinds, "transcript": transcript,
                               "correct": correct}
     ended = next((e for e in events if e.TYPE.value == "speech_end"), None)
-    decided = next((w for w, e in outcome_events if e.TYPE.value in DECISIONS), None)
+    decided = next((w for w, e in outcome_events if e.TYPE.value in (*DECISIONS, "clarify")),
+                   None)
     if ended is not None and decided is not None:
         decided_ms = timeline.live_ms(decided)
         result["processing_ms"] = decided_ms - ended.t_ms
@@ -418,7 +419,8 @@ def render(outcomes: list[Outcome], woke: list[str], seconds: float, *,
         f"- peak RSS of the pipeline: {peak_mb[1]:.0f} MB (`assistant run --input` on a "
         f"{peak_mb[2]:.0f} s session of {len(RSS_COMMANDS)} spoken commands, its own process); "
         f"of this benchmark's process, which also makes the test speech: {peak_mb[0]:.0f} MB",
-        "- latency = from the real end of speech to the action, confirmation or refusal, on "
+        "- latency = from the real end of speech to the action, confirmation, refusal or "
+        "question (a read-back), on "
         "a live microphone's timeline: each 80 ms chunk arrives at its end and is taken once "
         "the work before it is done (wall clock), so the end silence, transcription at "
         "pauses and any backlog all count. Processing = from the endpoint the pipeline "
