@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -154,8 +155,8 @@ def _trained(key: str, train: Callable[[], LinearModel]) -> LinearModel:
         with np.load(path) as saved:
             return LinearModel([str(label) for label in saved["labels"]], saved["coef"],
                                saved["intercept"])
-    except (OSError, KeyError, ValueError):
-        pass
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # none yet, or a damaged one: trained again, and the file written anew
     model = train()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

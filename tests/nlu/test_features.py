@@ -92,3 +92,19 @@ def test_a_trained_classifier_is_kept_for_the_next_start(
     again = classifier._trained("k", train)
     assert calls == [1] and again.labels == ["a", "b"]
     assert np.array_equal(again.coef, first.coef)
+
+
+def test_a_damaged_kept_classifier_is_trained_again(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from assistant.nlu import classifier
+    from assistant.nlu.features import LinearModel
+
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path))
+    kept = Path(str(tmp_path)) / "classifiers" / "k.npz"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"PK\x03\x04 cut short")
+    trained = LinearModel(["a", "b"], np.eye(2), np.zeros(2))
+    assert classifier._trained("k", lambda: trained) is trained
+    assert classifier._trained("k", lambda: pytest.fail("trained twice")).labels == ["a", "b"]
