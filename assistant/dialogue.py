@@ -22,7 +22,7 @@ from assistant.dispatch import Dispatcher, Outcome, OutcomeKind, ToolCall
 from assistant.events import CancelledEvent, ClarifyEvent, EventSink, IntentEvent, ReplyEvent
 from assistant.nlu.acts import DialogueAct, dialogue_act
 from assistant.nlu.normalize import normalize
-from assistant.nlu.understand import Decision, Understanding
+from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.skill_api import Safety
 from assistant.stt import Transcript
 
@@ -139,24 +139,29 @@ class Dialogue:
             return await self._stop_first(decision)
         pending = self._pending
         if isinstance(pending, _Confirmation):
-            return await self._while_confirming(pending, act, decision)
+            return await self._while_confirming(pending, act, decision, heard)
         if isinstance(pending, _Choice):
             return await self._while_choosing(pending, act, text, decision)
         if isinstance(pending, _Question):
-            return await self._while_asking(pending, act, text, decision)
+            return await self._while_asking(pending, act, text, decision, heard)
         if decision is None:
             return self._say(self._act_alone(act))
-        decision = await self.understanding.refine(decision)
+        return await self._unless_doubted(await self.understanding.refine(decision), heard)
+
+    async def _unless_doubted(self, decision: Decision, heard: Transcript | None, *,
+                              speak: bool = True) -> str:
+        """A request runs, unless it came from speech that may not be what was said: then
+        the assistant asks first. Answers to its questions are checked the same way."""
         if heard is not None:
             found = doubt(decision, heard, self.understanding, self.dispatcher.catalog)
             if found is not None:
-                return await self._doubted(found)
-        return await self._new_request(decision)
+                return await self._doubted(found, speak=speak)
+        return await self._new_request(decision, speak=speak)
 
-    async def _doubted(self, found: Doubt) -> str:
+    async def _doubted(self, found: Doubt, *, speak: bool = True) -> str:
         """A stop among the readings runs; otherwise ask before anything runs."""
         if found.kind == DoubtKind.STOP:
-            return await self._stop_first(found.options[0])
+            return await self._stop_first(found.options[0], speak=speak)
         first = found.options[0]
         assert first.tool is not None
         sentences = tuple(self.understanding.read_back.sentence(str(o.tool), o.arguments)
@@ -181,7 +186,7 @@ class Dialogue:
             self._pending = _Confirmation(first.tool, None, question, deadline,
                                           ToolCall(first.tool, first.arguments,
                                                    str(first.route)))
-        return self._say(question)
+        return self._say(question) if speak else question
 
     async def _while_choosing(self, pending: _Choice, act: DialogueAct | None, text: str,
                               decision: Decision | None) -> str:
@@ -208,7 +213,7 @@ class Dialogue:
                  if said & (words[i] - set().union(*(w for j, w in enumerate(words) if j != i)))]
         return named[0] if len(named) == 1 else None
 
-    async def _stop_first(self, decision: Decision) -> str:
+    async def _stop_first(self, decision: Decision, *, speak: bool = True) -> str:
         """A stop runs before whatever was pending is cancelled or dropped."""
         pending, self._pending = self._pending, None
         reply = await self._new_request(decision, speak=False)
@@ -216,10 +221,11 @@ class Dialogue:
             reply = f"{reply} {await self._cancel(pending, 'a stop')}"
         elif isinstance(pending, _Question):
             reply = f"{reply} {QUESTION_DROPPED}"
-        return self._say(reply)
+        return self._say(reply) if speak else reply
 
     async def _while_confirming(
-        self, pending: _Confirmation, act: DialogueAct | None, decision: Decision | None
+        self, pending: _Confirmation, act: DialogueAct | None, decision: Decision | None,
+        heard: Transcript | None,
     ) -> str:
         if act == DialogueAct.YES:
             self._pending = None
@@ -235,11 +241,12 @@ class Dialogue:
         if decision is None:
             return self._say(await self._cancel(pending, f"answered {act}"))
         cancelled = await self._cancel(pending, "another request")
-        reply = await self._new_request(await self.understanding.refine(decision), speak=False)
+        reply = await self._unless_doubted(await self.understanding.refine(decision), heard,
+                                           speak=False)
         return self._say(f"{cancelled} {reply}")
 
     async def _while_asking(self, pending: _Question, act: DialogueAct | None, text: str,
-                            decision: Decision | None) -> str:
+                            decision: Decision | None, heard: Transcript | None) -> str:
         if act in (DialogueAct.CANCEL, DialogueAct.NO, DialogueAct.STOP_TALKING):
             self._pending = None
             return self._say("Okay, cancelled.")
@@ -249,13 +256,19 @@ class Dialogue:
         if value is not None:
             self._pending = None
             arguments = {**pending.arguments, pending.missing: value}
+            if heard is not None:  # "Where to?" answered by a mishearing is no destination
+                filled = Decision(text, pending.tool, arguments, Route(pending.route), 0.0)
+                found = doubt(filled, heard, self.understanding, self.dispatcher.catalog)
+                if found is not None:
+                    return await self._doubted(found)
             outcome = await self.dispatcher.propose(ToolCall(pending.tool, arguments,
                                                              pending.route))
             return self._say(self._after(outcome, pending.route))
-        decision = await self.understanding.refine(decision or self.understanding.decide(text))
+        decision = await self.understanding.refine(
+            decision or self.understanding.decide(text, spoken=heard is not None))
         if decision.tool is not None:
             self._pending = None
-            return await self._new_request(decision)
+            return await self._unless_doubted(decision, heard)
         if pending.attempts >= _ASK_ATTEMPTS:
             self._pending = None
             return self._say("I didn't get that, so I've cancelled it.")

@@ -180,6 +180,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             accept=assistant.understanding.fully_understands,
             agree=assistant.understanding.confirms,
             doubtful=assistant.understanding.doubt_matters,
+            at_once=assistant.understanding.acts_at_once,
             nearest=sentences.nearest if settings.whisper_nearest else None,
             renamings=assistant.understanding.renamings,
             manifest=manifest,

@@ -145,6 +145,29 @@ async def test_free_words_from_speech_are_read_back_however_sure(
     assert session.of("action")[0]["tool"] == tool
 
 
+async def test_free_words_given_as_an_answer_are_read_back_too(session: Session) -> None:
+    asked = await session.say("Navigate.", _spoken("Navigate."))
+    assert asked.endswith("?") and "clarify" not in session.kinds()
+    reply = await session.say("The train station.", _spoken("The train station."))
+    assert reply.endswith("?") and "train station" in reply.lower()
+    assert session.of("clarify")[0]["tool"] == "navigate_to"
+    assert "action" not in session.kinds()
+    await session.say("yes")
+    assert session.of("action")[0]["arguments"] == {"destination": "the train station"}
+
+
+async def test_a_new_request_instead_of_yes_is_checked_as_well(session: Session) -> None:
+    """A read-back answered with another request from speech: that one is asked about
+    too, not run because it came second."""
+    await session.say("Play something by the details.",
+                      _spoken("Play something by the details."))
+    reply = await session.say("Play something by the Beatles.",
+                              _spoken("Play something by the Beatles."))
+    assert reply.endswith("?") and "action" not in session.kinds()
+    assert [c["arguments"]["query"] for c in session.of("clarify")] == \
+        ["something by the details", "something by the beatles"]
+
+
 async def test_free_words_typed_just_run(session: Session) -> None:
     await session.say("play something by the beatles")
     assert session.of("action")[0]["tool"] == "play_media"

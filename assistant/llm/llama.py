@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import threading
 import time
@@ -33,12 +34,13 @@ from assistant.llm.base import ModelTimeout
 
 __all__ = ["LlamaCppModel"]
 
+_LOGGER = logging.getLogger(__name__)
 _CHUNK = 32
 """Tokens evaluated between deadline checks (a few tens of milliseconds)."""
 _ROOM = 512
-_Q8_0 = 8
-"""``GGML_TYPE_Q8_0``: the key-value cache's type."""
 """Tokens kept free after the prefix: demonstrations, the request and the answer."""
+_Q8_0 = 8
+"""``GGML_TYPE_Q8_0``: the key-value cache's type where the model allows it."""
 _MAX_CONTEXT = 8192
 _ROOT_RULE = re.compile(r"^root ::=", re.MULTILINE)
 T = TypeVar("T")
@@ -102,15 +104,21 @@ class LlamaCppModel:
             raise LanguageModelError(
                 "slm-library-missing", "llama-cpp-python is not installed; install it as "
                 "the README says (on x86_64 with CMAKE_ARGS=\"-DGGML_NATIVE=OFF\")") from err
+        options: dict[str, Any] = {"model_path": str(path), "n_ctx": context,
+                                   "n_threads": threads, "n_threads_batch": threads,
+                                   "n_batch": _CHUNK * 8, "verbose": False}
         try:
             # the cache in 8 bits (flash attention is what allows it): the prefix fills
             # most of it, and 16 bits cost ~20 MB more for the same decisions
-            llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads,
-                          n_threads_batch=threads, n_batch=_CHUNK * 8, verbose=False,
-                          flash_attn=True, type_k=_Q8_0, type_v=_Q8_0)
-        except (ValueError, RuntimeError) as err:
-            raise LanguageModelError("slm-load-failed", f"cannot load {path}: {err}; "
-                                     "is it a GGUF model?") from err
+            llama = Llama(**options, flash_attn=True, type_k=_Q8_0, type_v=_Q8_0)
+        except (ValueError, RuntimeError) as first:
+            # some architectures have no flash attention, hence no 8-bit value cache
+            _LOGGER.info("%s: no 8-bit cache (%s); loading it with a 16-bit one", path, first)
+            try:
+                llama = Llama(**options)
+            except (ValueError, RuntimeError) as err:
+                raise LanguageModelError("slm-load-failed", f"cannot load {path}: {err}; "
+                                         "is it a GGUF model?") from err
         tokens = llama.tokenize(prefix.encode("utf-8"), add_bos=True)
         if len(tokens) + _ROOM > context:
             llama.close()

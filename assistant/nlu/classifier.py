@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -114,7 +116,7 @@ class IntentClassifier:
         model = _TRAINED.get(key)
         if model is None:
             model = _TRAINED[key] = _trained(key, lambda: fit_linear(
-                stacked_rows(features, texts), labels))
+                stacked_rows(features, texts), labels), sum(len(f.vocabulary) for f in features))
             while len(_TRAINED) > 8:
                 del _TRAINED[next(iter(_TRAINED))]
         return cls(features, model)
@@ -147,23 +149,28 @@ class IntentClassifier:
         return sorted(best.items(), key=lambda item: -item[1]), no_tool
 
 
-def _trained(key: str, train: Callable[[], LinearModel]) -> LinearModel:
+def _trained(key: str, train: Callable[[], LinearModel], columns: int) -> LinearModel:
     """The model trained on this data before (the model cache keeps it: the next start
-    needs no child process), else a new one, kept there if the cache can be written."""
+    needs no child process), else a new one, kept there if the cache can be written. A kept
+    one that does not fit the features (``columns``) is damaged, and trained again."""
     path = model_cache() / "classifiers" / f"{key}.npz"
     try:
         with np.load(path) as saved:
-            return LinearModel([str(label) for label in saved["labels"]], saved["coef"],
-                               saved["intercept"])
+            labels = [str(label) for label in saved["labels"]]
+            coef, intercept = saved["coef"], saved["intercept"]
+        if coef.shape == (len(labels), columns) and intercept.shape == (len(labels),):
+            return LinearModel(labels, coef, intercept)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         pass  # none yet, or a damaged one: trained again, and the file written anew
     model = train()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npz")
-        np.savez(partial, labels=np.array(model.labels), coef=model.coef,
-                 intercept=model.intercept)
-        partial.replace(path)
+        # a file of its own: two processes starting at once each write theirs whole
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, labels=np.array(model.labels), coef=model.coef,
+                     intercept=model.intercept)
+        os.replace(partial, path)
     except OSError as err:
         _LOGGER.info("the classifier is not kept in %s (%s): it is trained at each start",
                      path.parent, err)

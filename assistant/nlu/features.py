@@ -5,25 +5,28 @@ non-space tokens, or ``char_wb`` character n-grams of each word padded with spac
 idf; sublinear tf; unit length), written here because importing scikit-learn and SciPy
 costs the appliance ~95 MB of resident memory, a sixth of its budget, for a few sums.
 Only the support vector machine's training needs scikit-learn, and it runs in a child
-process (:func:`fit_linear`). ``tests/nlu/test_features.py`` checks both against
+process (:func:`fit_linear`), which ends with it. ``tests/nlu/test_features.py`` checks both against
 scikit-learn itself.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
-import multiprocessing
+import pickle
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from assistant.errors import UnderstandingError
 
 __all__ = ["LinearModel", "SparseRows", "TfidfFeatures", "fit_linear", "stacked_rows"]
 
@@ -137,14 +140,43 @@ def _fit_linear_svm(rows: SparseRows, labels: list[str], c: float) -> LinearMode
     return LinearModel([str(label) for label in model.classes_], coef, intercept)
 
 
-def fit_linear(rows: SparseRows, labels: list[str], c: float = 1.0) -> LinearModel:
+def fit_linear(rows: SparseRows, labels: list[str], c: float = 1.0, *,
+               timeout_s: float = 300.0) -> LinearModel:
     """A linear support vector machine (scikit-learn's ``LinearSVC``), trained in a child
-    process so that scikit-learn and SciPy never load into the assistant's own."""
-    context = multiprocessing.get_context("spawn")
+    process (``python -m assistant.nlu.features``, data in and model out as pickles) so
+    that scikit-learn and SciPy never load into the assistant's own. Only where no child
+    process can be started at all is it trained here."""
     try:
-        with ProcessPoolExecutor(1, mp_context=context) as pool:
-            return pool.submit(_fit_linear_svm, rows, labels, c).result()
-    except (OSError, BrokenProcessPool) as err:
+        done = subprocess.run([sys.executable, "-m", "assistant.nlu.features"],
+                              input=pickle.dumps((rows, labels, c)), capture_output=True,
+                              timeout=timeout_s, check=False)
+    except OSError as err:
         _LOGGER.warning("no child process for training the classifier (%s): trained here, "
                         "which keeps scikit-learn in memory", err)
         return _fit_linear_svm(rows, labels, c)
+    except subprocess.TimeoutExpired as err:
+        raise UnderstandingError(
+            "intent-training-timeout", f"training the classifier took over {timeout_s:.0f} s; "
+            "is the machine overloaded?") from err
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UnderstandingError(
+            "intent-training-failed", f"training the classifier failed "
+            f"(exit {done.returncode}): {said[-1] if said else 'no message'}; is scikit-learn "
+            "installed, and is there memory for it?")
+    model = pickle.loads(done.stdout)
+    if not isinstance(model, LinearModel):
+        raise UnderstandingError("intent-training-failed",
+                                 "the classifier's training process gave no model")
+    return model
+
+
+def _child() -> None:
+    # the module by its name, not as __main__: the parent unpickles its classes by name
+    named = importlib.import_module("assistant.nlu.features")
+    rows, labels, c = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(named._fit_linear_svm(rows, labels, c)))
+
+
+if __name__ == "__main__":
+    _child()

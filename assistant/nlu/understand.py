@@ -206,6 +206,11 @@ class Understanding:
             return False
         return self.catalog.tool(call[0]).changes and not self._free_words(call)
 
+    def acts_at_once(self, text: str) -> bool:
+        """Whether this reading is a whole call of an immediate tool (a stop)."""
+        call = self._whole_call(text, normalize(text))
+        return call is not None and self.catalog.safety(*call) == Safety.IMMEDIATE
+
     def confirms(self, text: str, other: str) -> bool:
         """Whether a second recognizer's reading ``other`` of the same audio confirms
         ``text``: both fully understood as one call (tool and arguments) with no free-text

@@ -56,6 +56,7 @@ __all__ = ["WhisperSpeechToText"]
 
 _LOGGER = logging.getLogger(__name__)
 FRAMES_PER_SECOND = 100
+_NUMBER = re.compile(r"\d+")
 WORDS_PER_VOICED_SECOND = 4.5
 """Fast speech is about 3 words a second; more than this from so little voice is made up."""
 NO_SPEECH = 0.6
@@ -72,8 +73,9 @@ ECHO_AGREEMENT = 60.0
 ECHO_LIKENESS = 85.0
 """How near (rapidfuzz ratio) a sentence must be to a prompt sentence to count as its echo:
 "Unlock all of the cars." (89) for "Unlock all of the doors.", "Find me a nearest fuel."
-(86); of the tuning part's right commands heard in other words, the nearest were 88 and 87
-("State of the press one.", "Acknowledge the lathe alarm.")."""
+(86). A number the prompt sentence lacks makes it no echo. Real commands this near get the
+unprompted check too ("State of the press one.", 88, "Acknowledge the lathe alarm.", 87, on
+the tuning part) and pass it; a stop is never held by it."""
 NAMES_IN_A_ROW = 3
 """A sentence with this many of a prompt list's names in its order ("Turn on the press one,
 lathe, welder, packer.") is the list heard back, not a command."""
@@ -100,6 +102,7 @@ class WhisperSpeechToText:
         accept: Callable[[str], bool] | None = None,
         agree: Callable[[str, str], bool] | None = None,
         doubtful: Callable[[str], bool] | None = None,
+        at_once: Callable[[str], bool] | None = None,
         window_s: float = 10.0,
         nearest: Callable[[str], list[str]] | None = None,
         nearest_margin: float = 8.0,
@@ -128,6 +131,7 @@ class WhisperSpeechToText:
         self.accept = accept
         self.agree = agree
         self.doubtful = doubtful
+        self.at_once = at_once
         self.timeout_s = timeout_s
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._recent: tuple[Recognizer, bytes, Decoded] | None = None
@@ -248,17 +252,23 @@ class WhisperSpeechToText:
         if any(run in f" {sentence} " for run in self._name_runs):
             return True
         nearest = process.extractOne(sentence, self._prompt_sentences, scorer=fuzz.ratio)
-        return nearest is not None and nearest[1] >= ECHO_LIKENESS
+        if nearest is None or nearest[1] < ECHO_LIKENESS:
+            return False
+        # a number the prompt sentence does not have came from the audio ("Set the
+        # temperature to 21 degrees."): an echo copies the prompt's own
+        return set(_NUMBER.findall(sentence)) <= set(_NUMBER.findall(nearest[0]))
 
     def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
         """Index of the first hypothesis the text core understands. A prompt sentence heard
-        word for word is dropped from the hypotheses unless the model hears it without the
-        prompt too."""
+        (nearly) word for word is dropped from the hypotheses unless the model hears it
+        without the prompt too; a stop (``at_once``) is never dropped or delayed so: a wrong
+        stop costs less than a missed one."""
         if self.accept is None:
             return 0
         decoded.hypotheses = [
             (text, score) for text, score in decoded.hypotheses
             if not self._echoes_prompt(text) or not self.accept(text)
+            or (self.at_once is not None and self.at_once(text))
             or self._unprompted_agrees(audio, text)]
         return next((i for i, (text, _) in enumerate(decoded.hypotheses) if self.accept(text)),
                     None)

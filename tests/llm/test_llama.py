@@ -258,3 +258,26 @@ def test_a_call_past_its_budget_prints_nothing_on_standard_error() -> None:
         timeout=300, check=True)
     assert done.stderr == "", done.stderr
     assert len(done.stdout.splitlines()) == 9
+
+
+def test_a_model_without_flash_attention_loads_with_a_16_bit_cache(
+        model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some architectures have no flash attention, so no 8-bit value cache: the model is
+    still used, not refused as "not a GGUF model"."""
+    import llama_cpp
+
+    from assistant.llm.llama import LlamaCppModel
+
+    real = llama_cpp.Llama
+    tried: list[bool] = []
+
+    def without_flash_attention(*args: Any, **kwargs: Any) -> Any:
+        tried.append("flash_attn" in kwargs)
+        if kwargs.get("flash_attn"):
+            raise ValueError("Failed to create llama_context")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(llama_cpp, "Llama", without_flash_attention)
+    model = LlamaCppModel.open(model_path, "Tools: none.", name="test")
+    assert tried == [True, False]
+    asyncio.run(model.aclose())

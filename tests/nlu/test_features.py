@@ -88,8 +88,8 @@ def test_a_trained_classifier_is_kept_for_the_next_start(
         calls.append(1)
         return trained
 
-    first = classifier._trained("k", train)
-    again = classifier._trained("k", train)
+    first = classifier._trained("k", train, 2)
+    again = classifier._trained("k", train, 2)
     assert calls == [1] and again.labels == ["a", "b"]
     assert np.array_equal(again.coef, first.coef)
 
@@ -106,5 +106,8 @@ def test_a_damaged_kept_classifier_is_trained_again(
     kept.parent.mkdir(parents=True)
     kept.write_bytes(b"PK\x03\x04 cut short")
     trained = LinearModel(["a", "b"], np.eye(2), np.zeros(2))
-    assert classifier._trained("k", lambda: trained) is trained
-    assert classifier._trained("k", lambda: pytest.fail("trained twice")).labels == ["a", "b"]
+    assert classifier._trained("k", lambda: trained, 2) is trained
+    assert classifier._trained("k", lambda: pytest.fail("trained twice"), 2).labels == ["a", "b"]
+    # features of another shape than the kept model's: that model is stale
+    assert classifier._trained("k", lambda: LinearModel(["c"], np.ones((1, 3)), np.zeros(1)),
+                               3).labels == ["c"]

@@ -119,10 +119,13 @@ def test_the_quick_guess_at_a_pause_is_not_decoded_again_in_full(
     ("Unlock all the doors. Unlock all of the cars.", True),
     ("Turn on the press one, lathe, welder.", True),
     ("Turn on the press one and the welder.", False),
+    ("Set the fan speed to level 5.", False),
+    ("Set the fan speed to level 3.", True),
 ])
 def test_an_echo_is_prompt_sentences_and_nothing_else(text: str, echo: bool) -> None:
     """Word for word or nearly, or a list's names in a row."""
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe. "
+                              "Set the fan speed to level 3. "
                               "Machines: press one, lathe, welder, packer.")
     assert stt._echoes_prompt(text) is echo
     asyncio.run(stt.aclose())
@@ -228,6 +231,31 @@ def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
     audio = espeak(said, "en-gb").astype("<i2").tobytes()
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
     assert not stt.accept(heard.text), heard
+    asyncio.run(stt.aclose())
+
+
+def test_a_stop_heard_as_a_prompt_sentence_is_never_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even if the model without the prompt hears something else (noise on a real stop),
+    and without waiting for it: a wrong stop costs less than a missed one."""
+    stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
+                              accept=lambda text: "lathe" in text.lower(),
+                              at_once=lambda text: text.lower().startswith("stop"))
+    real = stt._first.decode
+    unprompted: list[bool] = []
+
+    def echoed(*args: Any, **kwargs: Any) -> Any:
+        decoded = real(*args, **kwargs)
+        if kwargs.get("prompted", True):
+            decoded.hypotheses = [("Stop the lathe.", -0.3)]
+        else:
+            unprompted.append(True)
+        return decoded
+
+    monkeypatch.setattr(stt._first, "decode", echoed)
+    audio = espeak("the fan at the back goes up now", "en-gb").astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio, partial=True), AWAIT_LIMIT))
+    assert heard.text == "Stop the lathe." and not unprompted
     asyncio.run(stt.aclose())
 
 
