@@ -127,6 +127,12 @@ class Catalog:
             return Checked(None, self._with_defaults(tool_name, raw), (), self._reason(specs, err))
         return Checked(model, model.model_dump(mode="json", exclude_none=True))
 
+    def free_words(self, tool_name: str, arguments: Mapping[str, Any]) -> list[str]:
+        """The call's free-text arguments (a destination, a song, a note): words that no
+        vocabulary checks."""
+        specs = self.specs[tool_name]
+        return [name for name in arguments if specs[name].kind == SlotKind.TEXT]
+
     def safety(self, tool_name: str, arguments: Mapping[str, Any]) -> Safety:
         """The safety class a call would have (some tools escalate with their arguments)."""
         tool = self.tool(tool_name)

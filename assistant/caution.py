@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from assistant.catalog import Catalog
 from assistant.nlu.understand import Decision, Route, Understanding
-from assistant.skill_api import Safety, SlotKind
+from assistant.skill_api import Safety
 from assistant.stt import Transcript
 
 __all__ = ["Doubt", "DoubtKind", "doubt"]
@@ -80,8 +80,7 @@ def doubt(decision: Decision, heard: Transcript, understanding: Understanding,
                      (decision,))
     if heard.uncertain:
         return Doubt(DoubtKind.READ_BACK, heard.uncertain, (decision,))
-    free = [name for name in decision.arguments
-            if catalog.specs[decision.tool][name].kind == SlotKind.TEXT]
+    free = catalog.free_words(decision.tool, decision.arguments)
     if free:
         return Doubt(DoubtKind.READ_BACK, f"free words from speech ({', '.join(free)})",
                      (decision,))

@@ -204,7 +204,7 @@ class Understanding:
         call = self._whole_call(text, normalize(text))
         if call is None or self.catalog.safety(*call) != Safety.PLAIN:
             return False
-        return self.catalog.tool(call[0]).changes and not self._free_words(call)
+        return self.catalog.tool(call[0]).changes and not self.catalog.free_words(*call)
 
     def acts_at_once(self, text: str) -> bool:
         """Whether this reading is a whole call of an immediate tool (a stop)."""
@@ -217,11 +217,8 @@ class Understanding:
         argument; two recognizers share a language prior, and agree on made-up words
         ("Play something by the details.", "Go to morning.")."""
         call = self._whole_call(text, normalize(text))
-        return call is not None and not self._free_words(call) \
+        return call is not None and not self.catalog.free_words(*call) \
             and call == self._whole_call(other, normalize(other))
-
-    def _free_words(self, call: Call) -> bool:
-        return any(self.catalog.specs[call[0]][name].kind == SlotKind.TEXT for name in call[1])
 
     def _whole_call(self, text: str, utterance: Normalized) -> Call | None:
         matched = self.matcher.match(utterance)
