@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.audit import AuditLog
 from assistant.dialogue import CONFIRM_SECONDS, Dialogue
 from assistant.dispatch import Dispatcher
-from assistant.events import EventSink, ReplyEvent
+from assistant.events import EventSink, ReplyEvent, TurnEvents
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
 from assistant.skills import LoadedSkills, close_backends, discover_skills, load_skills
 
-__all__ = ["Assistant", "build_assistant", "build_understanding", "default_audit_path"]
+__all__ = ["Assistant", "Notices", "build_assistant", "build_understanding", "default_audit_path"]
 
 
 def default_audit_path() -> Path:
@@ -40,6 +41,22 @@ def build_understanding(
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
+class Notices:
+    """What the skills say unprompted (a timer rang), kept for the voice pipeline to speak
+    between turns; each is also a ``reply`` event when it is said."""
+
+    def __init__(self) -> None:
+        self._waiting: deque[str] = deque(maxlen=16)
+
+    def put(self, text: str) -> None:
+        self._waiting.append(text)
+
+    def drain(self) -> list[str]:
+        texts = list(self._waiting)
+        self._waiting.clear()
+        return texts
+
+
 @dataclass
 class Assistant:
     skills: LoadedSkills
@@ -47,6 +64,7 @@ class Assistant:
     dispatcher: Dispatcher
     dialogue: Dialogue
     audit: AuditLog
+    notices: Notices = field(default_factory=Notices)
 
     def backend(self, skill: str) -> object:
         return self.skills.runtimes[skill].backend
@@ -76,12 +94,16 @@ def build_assistant(
     started = clock()
     timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
 
+    notices = Notices()
+
     def notify(text: str) -> None:
         emit(ReplyEvent(t_ms=timestamp(), text=text))
+        notices.put(text)
 
     loaded, understanding = build_understanding(enabled, configs, notify, classifier)
     audit = audit or AuditLog(audit_path or default_audit_path())
-    dispatcher = Dispatcher(loaded.catalog, audit, emit, timestamp)
-    dialogue = Dialogue(understanding, dispatcher, emit, now_ms=timestamp, clock=clock,
+    events = TurnEvents(emit)
+    dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)
+    dialogue = Dialogue(understanding, dispatcher, events, now_ms=timestamp, clock=clock,
                         confirm_seconds=confirm_seconds)
-    return Assistant(loaded, understanding, dispatcher, dialogue, audit)
+    return Assistant(loaded, understanding, dispatcher, dialogue, audit, notices)

@@ -19,20 +19,37 @@ from pydantic import BaseModel
 
 from assistant.caution import Doubt, DoubtKind, doubt
 from assistant.dispatch import Dispatcher, Outcome, OutcomeKind, ToolCall
-from assistant.events import CancelledEvent, ClarifyEvent, EventSink, IntentEvent, ReplyEvent
+from assistant.events import (
+    CancelledEvent,
+    ClarifyEvent,
+    Event,
+    EventSink,
+    IntentEvent,
+    ReplyEvent,
+    TurnEvents,
+)
 from assistant.nlu.acts import DialogueAct, dialogue_act
 from assistant.nlu.normalize import normalize
 from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.skill_api import Safety
 from assistant.stt import Transcript
 
-__all__ = ["CONFIRM_SECONDS", "Dialogue"]
+__all__ = ["CONFIRM_SECONDS", "Dialogue", "TurnResult"]
 
 CONFIRM_SECONDS = 8.0
 """Seconds a confirmation waits for a spoken yes."""
 _ASK_ATTEMPTS = 2
 NOT_UNDERSTOOD = "Sorry, I can't do that."
 QUESTION_DROPPED = "The earlier request was cancelled."
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one utterance led to: the reply to speak and the events on the way (intent,
+    confirmation, action, reply ...), in order."""
+
+    reply: str
+    events: tuple[Event, ...] = ()
 
 
 @dataclass
@@ -80,7 +97,9 @@ class Dialogue:
     ) -> None:
         self.understanding = understanding
         self.dispatcher = dispatcher
-        self._emit = emit
+        # the dispatcher's events count in a turn's result when it shares this sink
+        self._events = emit if isinstance(emit, TurnEvents) else TurnEvents(emit)
+        self._emit: EventSink = self._events
         self._now_ms = now_ms
         self._clock = clock
         self.confirm_seconds = confirm_seconds
@@ -124,12 +143,14 @@ class Dialogue:
             return self._say("I didn't hear an answer, so I've cancelled that.")
         return None
 
-    async def hear(self, text: str, *, heard: Transcript | None = None) -> str:
-        """Handle one utterance; returns (and emits) the reply. ``heard``: the utterance
-        came from speech, with the recognizer's doubts (:mod:`assistant.caution`)."""
-        prefix = await self.expire() or ""
-        reply = await self._respond(text, heard)
-        return f"{prefix} {reply}".strip() if prefix else reply
+    async def hear(self, text: str, *, heard: Transcript | None = None) -> TurnResult:
+        """Handle one utterance; returns the reply (also emitted) and the turn's events.
+        ``heard``: the utterance came from speech, with the recognizer's doubts
+        (:mod:`assistant.caution`)."""
+        with self._events.turn() as events:
+            prefix = await self.expire() or ""
+            reply = await self._respond(text, heard)
+        return TurnResult(f"{prefix} {reply}".strip() if prefix else reply, tuple(events))
 
     async def _respond(self, text: str, heard: Transcript | None) -> str:
         act = dialogue_act(normalize(text))

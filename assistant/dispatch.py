@@ -7,6 +7,10 @@ before the reply. If the audit log cannot be written, nothing is actuated, with 
 deliberate exception: *immediate* tools (stops) still run, because a stop must never be
 blocked by a logging failure; their reply says the audit log failed.
 
+Once audited as executing, an action is never cut: it runs in its own task, shielded from
+whoever awaits it, so neither a stop that pre-empts the turn nor a timeout leaves an
+``executing`` record without its ``result``.
+
 An action ends done, failed, or unconfirmed: the command reached the controlled system,
 which never confirmed it. Unconfirmed is its own outcome in the event, the audit record and
 the reply, which says neither that it happened nor that it did not, and what to check.
@@ -14,6 +18,7 @@ the reply, which says neither that it happened nor that it did not, and what to 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,6 +88,17 @@ class Dispatcher:
         self.audit = audit
         self._emit = emit
         self._now_ms = now_ms
+        self._executions: set[asyncio.Task[Outcome]] = set()
+
+    @property
+    def executing(self) -> bool:
+        """True while an action audited as executing has not reached its result."""
+        return any(not task.done() for task in self._executions)
+
+    async def settle(self) -> None:
+        """Wait for every executing action to reach its result."""
+        while self._executions:
+            await asyncio.wait(set(self._executions))
 
     async def propose(self, call: ToolCall) -> Outcome:
         """Handle a decided call: refuse, ask for what is missing, ask to confirm, or act."""
@@ -132,6 +148,14 @@ class Dispatcher:
         reason = await self._interlocked(tool, model)
         if reason:
             return await self.refuse(tool.name, reason)
+        task = asyncio.get_running_loop().create_task(
+            self._executed(tool, model, arguments), name=f"dispatch-{tool.name}")
+        self._executions.add(task)
+        task.add_done_callback(self._executions.discard)
+        return await asyncio.shield(task)
+
+    async def _executed(self, tool: Tool, model: BaseModel, arguments: dict[str, Any]
+                        ) -> Outcome:
         audited = await self._audited("executing", tool=tool.name, arguments=arguments)
         if not audited and tool.safety_of(model) != Safety.IMMEDIATE:
             return self._audit_refusal(tool.name)

@@ -6,7 +6,8 @@ the session started, or of input audio for ``run --input``), emitted through one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -22,10 +23,12 @@ __all__ = [
     "EventSink",
     "EventType",
     "IntentEvent",
+    "InterruptedEvent",
     "RefusedEvent",
     "ReplyEvent",
     "SpeechEndEvent",
     "TranscriptEvent",
+    "TurnEvents",
     "WakeEvent",
 ]
 
@@ -40,6 +43,7 @@ class EventType(StrEnum):
     ACTION = "action"
     REFUSED = "refused"
     CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
     REPLY = "reply"
     ERROR = "error"
 
@@ -150,6 +154,16 @@ class CancelledEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class InterruptedEvent(Event):
+    """A turn still being transcribed or understood was dropped, because a stop came."""
+
+    TYPE: ClassVar[EventType] = EventType.INTERRUPTED
+    text: str
+    """What the dropped turn had heard so far ("" if it was still transcribing)."""
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReplyEvent(Event):
     TYPE: ClassVar[EventType] = EventType.REPLY
     text: str
@@ -163,3 +177,27 @@ class ErrorEvent(Event):
 
 
 EventSink = Callable[[Event], None]
+
+
+class TurnEvents:
+    """The event sink of the dialogue and the dispatcher: passes every event on, and keeps
+    those emitted while a turn is in progress (:meth:`turn`) for its result."""
+
+    def __init__(self, emit: EventSink) -> None:
+        self._emit = emit
+        self._turn: list[Event] | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self._turn is not None:
+            self._turn.append(event)
+        self._emit(event)
+
+    @contextmanager
+    def turn(self) -> Iterator[list[Event]]:
+        outer, self._turn = self._turn, []
+        try:
+            yield self._turn
+        finally:
+            if outer is not None:
+                outer.extend(self._turn)
+            self._turn = outer

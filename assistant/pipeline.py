@@ -1,9 +1,22 @@
 """The voice pipeline: wake word → voice activity → speech-to-text → dialogue → speech.
 
-One loop reads the audio source. Every engine sits behind its Protocol and does its
-blocking work on a worker thread. Time is the input's stream time (``StreamClock``), so a
-WAV file processed faster than real time behaves as the same audio would live: event
-``t_ms`` values, the 8-second confirmation window and barge-in all follow the audio.
+Every engine sits behind its Protocol and does its blocking work on a worker thread. Time
+is the input's stream time (``StreamClock``), so a WAV file processed faster than real time
+behaves as the same audio would live: event ``t_ms`` values, the 8-second confirmation
+window and barge-in all follow the audio.
+
+Paced (a microphone, or ``run --realtime``), the audio never waits::
+
+    source ─▶ reader task: wake word, voice activity ─▶ queue ─▶ turns task ─▶ speech task
+                    │  (every chunk, as it arrives)                 (one turn task at a time)
+                    └▶ stop spotter ─ a stop ─▶ cancels the turn in flight (an action
+                       (while a turn is in flight or a reply plays)  executing runs to its
+                                                                     result first), acts
+
+The reader takes every chunk as it arrives; the turns task works through them behind it,
+and a turn (transcribing, understanding, dispatching) is a named task it holds. Unpaced (a
+file as fast as the engines allow), the reader waits for each turn: processing takes no
+audio time, and a run is the same on any machine.
 
 Stages, each with a timeout and an error code (``stt-…``, ``intent-…``, ``tts-…``):
 
@@ -25,34 +38,49 @@ ringing) are spoken too, because every ``reply`` event is spoken.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from assistant.audio import AudioChunk, AudioSink, AudioSource
-from assistant.dialogue import Dialogue
+from assistant.dialogue import Dialogue, TurnResult
 from assistant.errors import AssistantError
 from assistant.events import (
     ErrorEvent,
-    Event,
     EventSink,
-    ReplyEvent,
+    InterruptedEvent,
     SpeechEndEvent,
     TranscriptEvent,
     WakeEvent,
 )
+from assistant.spotter import StopSpotter, spoken_words
 from assistant.stt import SpeechToText, Transcript
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpoint, Endpointer, EndpointKind, VoiceActivity
-from assistant.wake import WakeWordDetector
+from assistant.wake import Detection, WakeWordDetector
 
 __all__ = ["PipelineSettings", "Stage", "StreamClock", "VoicePipeline"]
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_HEARD = "Sorry, I didn't catch that."
+LOST = "Sorry, something went wrong while listening."
+SPOT_PAUSE_MS = 40.0
+"""Quiet (ms) after which the spotter guesses: a stop is acted on at the first short gap,
+not after the command path's 100 ms; a guess that is no stop waits for the next."""
+
+
+@dataclass
+class _Heard:
+    """One chunk with what the always-on stages found in it."""
+
+    chunk: AudioChunk
+    detection: Detection | None
+    voice: list[float] | None = None
+    """Voice activity per 10 ms frame; computed by the reader when paced."""
 
 
 class TranscriptCheck(Protocol):
@@ -61,6 +89,12 @@ class TranscriptCheck(Protocol):
     def finished(self, text: str) -> bool: ...
 
     def doubt_matters(self, text: str) -> bool: ...
+
+    def acts_at_once(self, text: str) -> bool: ...
+
+
+class Notices(Protocol):
+    def drain(self) -> list[str]: ...
 
 
 class Stage(StrEnum):
@@ -93,7 +127,8 @@ class PipelineSettings:
     question_timeout_ms: float = 6000.0
     """Milliseconds to wait for the answer to a question ("Which window?")."""
     paced: bool = False
-    """True for a live microphone: speech plays while input keeps being read."""
+    """True for a live microphone (or a file fed at its pace): input is read while turns
+    are worked on and replies play, and a stop pre-empts a turn in flight."""
 
 
 class VoicePipeline:
@@ -114,10 +149,12 @@ class VoicePipeline:
         endpointer: Endpointer | None = None,
         settings: PipelineSettings | None = None,
         transcripts: TranscriptCheck | None = None,
+        notices: Notices | None = None,
     ) -> None:
-        """``transcripts`` (the text core) says whether a transcript is understood and
-        whether it is finished; a finished one heard at a pause ends the turn without
-        waiting for the end silence."""
+        """``transcripts`` (the text core) says whether a transcript is understood, whether
+        it is finished (one heard at a pause then ends the turn without waiting for the end
+        silence) and whether it is a stop (the spotter acts on those). ``notices``: what
+        the skills said unprompted, spoken between turns."""
         self.source, self.sink = source, sink
         self.wake, self.vad, self.stt, self.tts = wake, vad, stt, tts
         self.dialogue = dialogue
@@ -128,34 +165,89 @@ class VoicePipeline:
         self.stage = Stage.WAKE
         self._follow_up = False
         self._speech: asyncio.Task[None] | None = None
+        self._speaking_text = ""
         self._paused: tuple[int, Transcript] | None = None
         self._transcripts = transcripts
-        self._replies: list[str] = []
+        self._notices = notices
+        self._turn: asyncio.Task[None] | None = None
+        self._turns = 0
+        self._heard_text = ""
+        self._skip_until_ms = -1.0
+        self._command_end_ms = -1.0
+        """Where the audio of the latest command handed to a turn ended."""
+        self._dialogue_turn = asyncio.Lock()
+        self.spotter: StopSpotter | None = None
+        if self.settings.paced and transcripts is not None:
+            self.spotter = StopSpotter(stt, transcripts.acts_at_once, self._preempt,
+                                       dataclasses.replace(self.endpointer.settings,
+                                                           pause_quiet_ms=SPOT_PAUSE_MS))
+            self.spotter.ignore = self._hearing_itself
         self.progress = 0
-        """Chunks processed: the watchdog is petted from this moving, not from a timer."""
-
-    def on_event(self, event: Event) -> None:
-        """The dialogue's event sink: everything is passed on; every reply is spoken."""
-        self._emit(event)
-        if isinstance(event, ReplyEvent) and event.text:
-            self._replies.append(event.text)
+        """Chunks read: the watchdog is petted from this moving, not from a timer."""
 
     async def run(self) -> None:
         try:
-            async for chunk in self.source.chunks():
-                self.clock.position_ms = chunk.end_ms
-                self.sink.set_time(chunk.timestamp_ms)
-                await self._step(chunk)
-                self.progress += 1
-            await self._finish()
+            if self.settings.paced:
+                await self._run_paced()
+            else:
+                async for chunk in self.source.chunks():
+                    await self._step(await self._read(chunk))
+                await self._finish()
         finally:
+            if self.spotter is not None:
+                await self.spotter.aclose()
             await self._stop_speaking()
+            await self.dialogue.dispatcher.settle()
 
-    async def _step(self, chunk: AudioChunk) -> None:
-        speaking = self.sink.playing
+    async def _run_paced(self) -> None:
+        """The reader: every chunk as it arrives, whatever the turns task is doing."""
+        queue: asyncio.Queue[_Heard | None] = asyncio.Queue()
+        turns = asyncio.get_running_loop().create_task(self._take_turns(queue),
+                                                       name="pipeline-turns")
+        try:
+            async for chunk in self.source.chunks():
+                heard = await self._read(chunk)
+                heard.voice = await self._guarded(Stage.LISTEN, self.vad.frames(chunk)) or []
+                if heard.detection is not None:
+                    self.vad.reset()  # the wake word's tail is not the command
+                    if self.spotter is not None:
+                        self.spotter.restart(chunk.end_ms)
+                elif self.spotter is not None:
+                    self.spotter.feed(chunk, heard.voice, attentive=self._attentive(),
+                                      since_ms=self._command_end_ms)
+                queue.put_nowait(heard)
+                if turns.done():
+                    break
+            queue.put_nowait(None)
+            await turns
+        finally:
+            if not turns.done():
+                turns.cancel("the pipeline stopped")
+                await asyncio.gather(turns, return_exceptions=True)
+
+    async def _take_turns(self, queue: asyncio.Queue[_Heard | None]) -> None:
+        while (heard := await queue.get()) is not None:
+            if heard.chunk.end_ms > self._skip_until_ms:  # not the audio a stop took
+                await self._step(heard)
+        await self._finish()
+
+    def _attentive(self) -> bool:
+        """A turn is in flight, or a reply plays: the spotter listens (no wake word)."""
+        return (self._turn is not None and not self._turn.done()) or (
+            self.sink.playing and self.stage == Stage.WAKE)
+
+    async def _read(self, chunk: AudioChunk) -> _Heard:
+        self.clock.position_ms = chunk.end_ms
+        self.sink.set_time(chunk.timestamp_ms)
         # Only a barge-in needs the wake word outside the wake stage: no faint ones there.
-        strict = speaking or self.stage != Stage.WAKE
+        strict = self.sink.playing or self.stage != Stage.WAKE
         detection = await self._guarded(Stage.WAKE, self.wake.process(chunk, strict=strict))
+        self.progress += 1
+        return _Heard(chunk, detection)
+
+    async def _step(self, heard: _Heard) -> None:
+        chunk, detection = heard.chunk, heard.detection
+        speaking = self.sink.playing
         if detection is not None and (self.stage == Stage.WAKE or speaking):
             await self._stop_speaking()
             self._emit(WakeEvent(t_ms=detection.timestamp_ms, name=detection.name))
@@ -165,15 +257,19 @@ class VoicePipeline:
             self._follow_up = False
             self._listen(chunk.timestamp_ms, follow_up=True)
         if not self.endpointer.active:
+            if self._notices is not None and not speaking and self.stage == Stage.WAKE:
+                await self._speak(self._notices.drain())
             return
-        probabilities = await self._guarded(Stage.LISTEN, self.vad.frames(chunk))
+        probabilities = heard.voice if heard.voice is not None else \
+            await self._guarded(Stage.LISTEN, self.vad.frames(chunk))
         endpoint = self.endpointer.feed(chunk, probabilities or [])
         if endpoint is not None:
             await self._endpoint(endpoint)
 
     def _listen(self, now_ms: float, *, follow_up: bool = False) -> None:
         self.stage = Stage.LISTEN
-        self.vad.reset()
+        if not self.settings.paced:  # paced, the reader resets it at the wake word
+            self.vad.reset()
         timeout: float | None = None
         if follow_up:
             deadline = self.dialogue.deadline
@@ -186,19 +282,41 @@ class VoicePipeline:
         if endpoint.kind == EndpointKind.SPEECH_STARTED:
             return
         if endpoint.kind == EndpointKind.PAUSE:
-            await self._at_pause(endpoint)
+            await self._in_turn(endpoint, self._at_pause(endpoint))
             return
         if endpoint.kind == EndpointKind.NO_SPEECH:
             self.stage = Stage.WAKE
-            await self._guarded(Stage.INTENT, self.dialogue.silence())
-            await self._speak_replies()
+            async with self._dialogue_turn:
+                reply = await self._guarded(Stage.INTENT, self.dialogue.silence())
+            await self._speak([reply] if reply else [])
             return
         paused, self._paused = self._paused, None
         if paused is not None and paused[0] == endpoint.pause_id and (
                 self._transcripts is None or self._transcripts.fully_understands(paused[1].text)):
-            await self._ended(endpoint, paused[1])
+            await self._in_turn(endpoint, self._ended(endpoint, paused[1]))
         else:  # the quick guess at the pause is not enough: the recognizer's full effort
-            await self._ended(endpoint)
+            await self._in_turn(endpoint, self._ended(endpoint))
+
+    async def _in_turn(self, endpoint: Endpoint, work: Coroutine[None, None, None]) -> None:
+        """Run a turn's work on ``endpoint``'s audio as a named task the pipeline holds (a
+        stop can cancel it)."""
+        self._command_end_ms = endpoint.timestamp_ms
+        self._turns += 1
+        self._heard_text = ""
+        turn = asyncio.get_running_loop().create_task(work, name=f"pipeline-turn-{self._turns}")
+        self._turn = turn
+        try:
+            await asyncio.wait({turn})
+        except asyncio.CancelledError:
+            turn.cancel("the pipeline stopped")
+            raise
+        if turn.cancelled():  # pre-empted by a stop, which said so
+            self.stage = Stage.WAKE
+            self.endpointer.stop()
+            self._paused = None
+            self._follow_up = self.dialogue.awaiting
+            return
+        turn.result()
 
     async def _at_pause(self, pause: Endpoint) -> None:
         """Transcribe at a pause. A whole command ends the turn now instead of after the
@@ -227,24 +345,80 @@ class VoicePipeline:
             # full effort (a second opinion) on the same audio; the guess if that fails
             full = await self._guarded(Stage.STT, self.stt.transcribe(endpoint.audio))
             heard = full if full is not None else heard
+        replies = []
         if heard is None:
-            self._replies.append("Sorry, something went wrong while listening.")
+            replies.append(LOST)
         elif not heard.text.strip():
-            self._replies.append(NOT_HEARD)
+            replies.append(NOT_HEARD)
         else:
+            self._heard_text = heard.text
             self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
             self.stage = Stage.INTENT
-            await self._guarded(Stage.INTENT, asyncio.wait_for(
-                self.dialogue.hear(heard.text, heard=heard), self.settings.intent_timeout_s))
+            result = await self._guarded(Stage.INTENT, self._understood(heard))
+            if result is not None:
+                replies.append(result.reply)
         self.stage = Stage.WAKE
         self._follow_up = self.dialogue.awaiting
-        await self._speak_replies()
+        await self._speak(replies)
 
-    async def _speak_replies(self) -> None:
-        if not self._replies:
+    async def _understood(self, heard: Transcript) -> TurnResult:
+        """The dialogue's answer within the intent timeout; an action audited as executing
+        is never cut by it: its result is waited for."""
+        async with self._dialogue_turn:
+            hearing = asyncio.get_running_loop().create_task(
+                self.dialogue.hear(heard.text, heard=heard), name="pipeline-understanding")
+            try:
+                done, _ = await asyncio.wait({hearing}, timeout=self.settings.intent_timeout_s)
+                if not done and self.dialogue.dispatcher.executing:
+                    await self.dialogue.dispatcher.settle()
+                    done, _ = await asyncio.wait({hearing},
+                                                 timeout=self.settings.intent_timeout_s)
+            finally:
+                if not hearing.done():
+                    hearing.cancel("understanding took too long")
+                    await asyncio.gather(hearing, return_exceptions=True)
+            if not done:
+                raise TimeoutError
+            return hearing.result()
+
+    async def _preempt(self, endpoint: Endpoint, heard: Transcript) -> None:
+        """A stop heard while a turn was in flight or a reply played: the turn is cancelled
+        (an action it has begun runs to its result first), and the stop runs at once."""
+        self._skip_until_ms = max(self._skip_until_ms, endpoint.timestamp_ms)
+        turn = self._turn
+        if turn is not None and not turn.done():
+            if self.dialogue.dispatcher.executing:
+                await asyncio.wait({turn})  # its result is reported, then the stop
+            else:
+                turn.cancel("a stop was heard")
+                await asyncio.wait({turn})
+                if turn.cancelled():
+                    self._emit(InterruptedEvent(t_ms=self.clock.ms(), text=self._heard_text,
+                                                reason=f"a stop was heard: {heard.text}"))
+        if self.stage != Stage.WAKE and (turn is None or turn.done()):
+            self.stage = Stage.WAKE
+            self.endpointer.stop()
+        await self._stop_speaking()
+        self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
+                                  speech_ms=len(endpoint.audio) / 32.0))
+        self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
+        result = await self._guarded(Stage.INTENT, self._understood(heard))
+        self._follow_up = self.dialogue.awaiting
+        await self._speak([result.reply] if result is not None else [])
+
+    def _hearing_itself(self, text: str) -> bool:
+        """Whether a spotted stop is words of the reply playing, word for word (a nearer
+        test would take "stop press one" said over "Start press one. Are you sure?")."""
+        speaking = spoken_words(self._speaking_text) if self.sink.playing else ""
+        return bool(speaking) and f" {spoken_words(text)} " in f" {speaking} "
+
+    async def _speak(self, replies: list[str]) -> None:
+        text = " ".join(r for r in replies if r)
+        if not text:
             return
-        text = " ".join(self._replies)
-        self._replies = []
+        if self._speech is not None and not self._speech.done():
+            await self._speech  # one reply after the other
+        self._speaking_text = text
         self._speech = asyncio.get_running_loop().create_task(
             self._say(text), name="pipeline-speech-output")
         if not self.settings.paced:
@@ -269,8 +443,9 @@ class VoicePipeline:
         """Input ended: a pending exchange is closed the way silence would close it."""
         self._paused = None
         if self.dialogue.awaiting:
-            await self._guarded(Stage.INTENT, self.dialogue.silence())
-        await self._speak_replies()
+            async with self._dialogue_turn:
+                reply = await self._guarded(Stage.INTENT, self.dialogue.silence())
+            await self._speak([reply] if reply else [])
         if self._speech is not None:
             await asyncio.gather(self._speech, return_exceptions=True)
 
@@ -285,3 +460,4 @@ class VoicePipeline:
         _LOGGER.warning("%s failed: %s (%s)", stage.value, message, code)
         self._emit(ErrorEvent(t_ms=self.clock.ms(), code=code, message=message))
         return None
+

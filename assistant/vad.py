@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ __all__ = ["Endpoint", "EndpointKind", "Endpointer", "FakeVoiceActivity", "Micro
 
 FRAME_BYTES = SAMPLE_RATE // 100 * 2
 """10 ms of 16-bit audio."""
+FLOOR_FRAMES = 500
+"""The noise floor is measured over the last 5 s before a command (an endpointer that
+listens all the time keeps no more)."""
 
 
 class VoiceActivity(Protocol):
@@ -138,7 +142,7 @@ class Endpointer:
         self._speech_begin_ms = 0.0
         self._audio = bytearray()
         self._pre_roll: list[bytes] = []
-        self._floor_db: list[float] = []
+        self._floor_db: deque[float] = deque(maxlen=FLOOR_FRAMES)
         self._speech_db: list[float] = []
         self._quiet_ms = 0.0
         self._pause_id = 0
@@ -147,6 +151,11 @@ class Endpointer:
     @property
     def active(self) -> bool:
         return self._active
+
+    @property
+    def in_speech(self) -> bool:
+        """True from the start of a command until its endpoint."""
+        return self._active and self._in_speech
 
     def start(self, now_ms: float, *, timeout_ms: float | None = None) -> None:
         self._active = True
@@ -157,7 +166,7 @@ class Endpointer:
         self._voiced_ms = self._silence_ms = self._quiet_ms = 0.0
         self._audio = bytearray()
         self._pre_roll = []
-        self._floor_db = []
+        self._floor_db = deque(maxlen=FLOOR_FRAMES)
         self._speech_db = []
         self._in_pause = False
 
@@ -221,6 +230,10 @@ class Endpointer:
             self._pre_roll = [*self._pre_roll, chunk.audio][-keep:]
         return result
 
+    def heard_so_far(self) -> bytes:
+        """The command's audio until now (trimmed as at an endpoint); b"" before it began."""
+        return self._trimmed(self._quiet_level()) if self.in_speech else b""
+
     def _trimmed(self, quiet_level: float, audio: bytes | None = None) -> bytes:
         """The command without the lead-in before its energy onset (keeping some margin):
         a recognizer invents words in leading noise."""
@@ -235,7 +248,11 @@ class Endpointer:
     def _quiet_level(self) -> float:
         floor = float(np.percentile(self._floor_db, 20)) if self._floor_db else -90.0
         loud = float(np.percentile(self._speech_db, 90)) if self._speech_db else floor
-        return floor + self.settings.quiet_share * max(0.0, loud - floor)
+        # a frame too faint to be speech is quiet: over digital silence (a clean file) the
+        # share alone puts "quiet" near -85 dBFS, and a voice's fading tail takes ~250 ms
+        # to get there
+        return max(self.settings.floor_dbfs,
+                   floor + self.settings.quiet_share * max(0.0, loud - floor))
 
 
 def _frame_dbfs(audio: bytes) -> list[float]:

@@ -248,13 +248,8 @@ def build_voice_pipeline(
     """The text core on the stream clock, the engines, and the pipeline joining them."""
     settings = settings or VoiceSettings()
     clock = StreamClock()
-    holder: list[VoicePipeline] = []
-
-    def forward(event: Any) -> None:
-        holder[0].on_event(event)
-
     assistant = build_assistant(
-        forward,
+        emit,
         audit_path=audit_path,
         enabled=enabled,
         configs=configs,
@@ -280,6 +275,6 @@ def build_voice_pipeline(
         endpointer=Endpointer(settings.endpoint),
         settings=PipelineSettings(paced=paced),
         transcripts=assistant.understanding,
+        notices=assistant.notices,
     )
-    holder.append(pipeline)
     return VoiceSession(pipeline, assistant, engines)

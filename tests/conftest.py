@@ -54,10 +54,10 @@ class Session:
 
     async def say(self, text: str, heard: Transcript | None = None) -> str:
         """Typed, or (``heard``) as if from speech with the recognizer's doubts."""
-        reply = await asyncio.wait_for(self.assistant.dialogue.hear(text, heard=heard),
-                                       AWAIT_LIMIT)
-        self.replies.append(reply)
-        return reply
+        result = await asyncio.wait_for(self.assistant.dialogue.hear(text, heard=heard),
+                                        AWAIT_LIMIT)
+        self.replies.append(result.reply)
+        return result.reply
 
     def kinds(self) -> list[str]:
         return [e.TYPE.value for e in self.events]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -55,10 +57,13 @@ def write_wav(path: Path, samples: npt.NDArray[np.int16], rate: int = SAMPLE_RAT
 
 
 class WavFileSource:
-    """Reads a whole WAV file and yields chunks as fast as they are asked for."""
+    """Reads a whole WAV file and yields chunks as fast as they are asked for, or
+    (``realtime``) each once it would have arrived from a microphone."""
 
-    def __init__(self, path: Path, *, trailing_silence_ms: int = 1500) -> None:
+    def __init__(self, path: Path, *, trailing_silence_ms: int = 1500,
+                 realtime: bool = False) -> None:
         self.path = path
+        self.realtime = realtime
         audio = read_wav(path)
         # Silence after the file lets the last utterance end the way a pause would.
         pad = np.zeros(SAMPLE_RATE * trailing_silence_ms // 1000, dtype=np.int16)
@@ -66,11 +71,15 @@ class WavFileSource:
         self.duration_ms = samples_to_ms(len(audio))
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
+        began = time.monotonic()
         for start in range(0, len(self._audio), BYTES_PER_CHUNK):
             piece = self._audio[start:start + BYTES_PER_CHUNK]
             if len(piece) < BYTES_PER_CHUNK:
                 piece += bytes(BYTES_PER_CHUNK - len(piece))
-            yield AudioChunk(piece, samples_to_ms(start // 2))
+            chunk = AudioChunk(piece, samples_to_ms(start // 2))
+            if self.realtime:
+                await asyncio.sleep(max(0.0, began + chunk.end_ms / 1000 - time.monotonic()))
+            yield chunk
 
     async def aclose(self) -> None:
         return None

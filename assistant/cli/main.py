@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input", type=Path, help="a WAV file instead of the microphone")
     run.add_argument("--output", type=Path, help="with --input: write the spoken replies here")
     run.add_argument("--json", action="store_true", help="write events as JSON lines")
+    run.add_argument("--realtime", action="store_true",
+                     help="with --input: feed the file at a microphone's pace, processing on "
+                          "the wall clock (a stop said while the assistant thinks pre-empts)")
     run.add_argument("--input-device", help="microphone name (part of it) or index")
     run.add_argument("--output-device", help="speaker name (part of it) or index")
     run.add_argument("--audit-log", type=Path, help="audit log path")
@@ -199,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.input is not None:
         asyncio.run(with_buses(configs, lambda resolved: run_file(
             args.input, args.output, sys.stdout, as_json=args.json, settings=settings,
-            configs=resolved, **options)))
+            realtime=args.realtime, configs=resolved, **options)))
     else:
         asyncio.run(with_buses(configs, lambda resolved: run_live(
             sys.stdout, as_json=args.json, settings=settings,

@@ -22,13 +22,14 @@ __all__ = ["DEMO_SCRIPT", "parse_audio", "run_demo", "run_file", "run_live"]
 
 
 async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, as_json: bool,
-                   settings: VoiceSettings, **options: Any) -> None:
-    """The whole pipeline on a WAV file, as fast as the engines allow."""
-    source = WavFileSource(input_path)
+                   settings: VoiceSettings, realtime: bool = False, **options: Any) -> None:
+    """The whole pipeline on a WAV file, as fast as the engines allow, or (``realtime``)
+    fed at a microphone's pace while turns are worked on, as live."""
+    source = WavFileSource(input_path, realtime=realtime)
     sink = WavFileSink(output_path)
     emit = event_printer(out, as_json=as_json)
     session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
-                                   **options)
+                                   paced=realtime, **options)
     try:
         await session.pipeline.run()
     finally:

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from assistant.errors import LanguageModelError
 from assistant.llm.base import ModelTimeout
+from assistant.workers import thinking_worker
 
 __all__ = ["LlamaCppModel"]
 
@@ -129,12 +130,13 @@ class LlamaCppModel:
                     "enable fewer skills")
             return cls.open(path, prefix, name=name, threads=threads,
                             context=-(-(len(tokens) + _ROOM) // 256) * 256, warmup_s=warmup_s)
-        worker = ThreadPoolExecutor(1, thread_name_prefix=f"slm-{name}")
+        # thinking yields to listening; its compute threads start from this worker
+        worker = thinking_worker(f"slm-{name}")
         model = cls(llama, tokens, name, worker)
-        # Warm up: the first calls allocate compute buffers.
+        # Warm up (on the worker): the first calls allocate compute buffers.
         try:
-            model._choose('"hello" ->', [" none", " hello"], threading.Event(),
-                          time.monotonic() + warmup_s)
+            worker.submit(model._choose, '"hello" ->', [" none", " hello"], threading.Event(),
+                          time.monotonic() + warmup_s).result()
         except Exception as err:
             worker.shutdown(wait=False)
             llama.close()

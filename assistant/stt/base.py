@@ -41,6 +41,11 @@ class SpeechToText(Protocol):
         """``partial``: the speaker may not be done (a pause); a quick guess will do."""
         ...
 
+    async def spot(self, audio: bytes) -> Transcript:
+        """A quick guess at a short utterance heard while a turn is in flight, on a worker of
+        its own: never queued behind a transcription in progress (the stop spotter's)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -52,6 +57,9 @@ class FakeSpeechToText:
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         heard = self._handler(audio)
         return heard if isinstance(heard, Transcript) else Transcript(heard, engine=self.name)
+
+    async def spot(self, audio: bytes) -> Transcript:
+        return await FakeSpeechToText.transcribe(self, audio, partial=True)
 
     async def aclose(self) -> None:
         return None

@@ -21,7 +21,9 @@ class Recognizer:
     """One Whisper model with its tokenizer and the prompt encoded for it."""
 
     def __init__(self, model: str | Path, prompt: str, threads: int,
-                 manifest: ModelManifest) -> None:
+                 manifest: ModelManifest, *, workers: int = 1) -> None:
+        """``workers``: calls that may run at once from different threads (CTranslate2
+        replicas on one device share the weights)."""
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -29,7 +31,7 @@ class Recognizer:
         folder = path if path.is_dir() else manifest.get(str(model)).verified()
         try:
             self.model: Any = WhisperModel(str(folder), device="cpu", compute_type="int8",
-                                           cpu_threads=threads, num_workers=1)
+                                           cpu_threads=threads, num_workers=workers)
         except (RuntimeError, ValueError, OSError) as err:
             raise SpeechToTextError("stt-model-failed",
                                     f"cannot load the Whisper model in {folder}: {err}") from err

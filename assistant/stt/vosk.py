@@ -42,6 +42,7 @@ class VoskSpeechToText:
         self.name = f"vosk:{model_dir.name}"
         self.timeout_s = timeout_s
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="vosk")
+        self._spotter = ThreadPoolExecutor(1, thread_name_prefix="vosk-spot")
 
     def _recognizer(self) -> Any:
         if self.grammar is None:
@@ -50,6 +51,10 @@ class VoskSpeechToText:
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         return await transcribe_within(self._worker, self._run, audio, self.timeout_s)
+
+    async def spot(self, audio: bytes) -> Transcript:
+        return await transcribe_within(self._spotter, self._run, audio, self.timeout_s,
+                                       doing="spotting a stop", lost="it was not acted on")
 
     def _run(self, audio: bytes) -> Transcript:
         recognizer = self._recognizer()
@@ -74,6 +79,7 @@ class VoskSpeechToText:
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True)
+        self._spotter.shutdown(wait=True)
 
 
 def _clean(text: str) -> str:
