@@ -56,7 +56,8 @@ from assistant.events import (
     TranscriptEvent,
     WakeEvent,
 )
-from assistant.spotter import StopSpotter, spoken_words
+from assistant.speaking import Speaker
+from assistant.spotter import StopSpotter
 from assistant.stt import SpeechToText, Transcript
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpoint, Endpointer, EndpointKind, VoiceActivity
@@ -164,8 +165,9 @@ class VoicePipeline:
         self.settings = settings or PipelineSettings()
         self.stage = Stage.WAKE
         self._follow_up = False
-        self._speech: asyncio.Task[None] | None = None
-        self._speaking_text = ""
+        self.speaker = Speaker(tts, sink, timeout_s=self.settings.tts_timeout_s,
+                               guard=lambda work: self._guarded(Stage.TTS, work),
+                               wait=not self.settings.paced)
         self._paused: tuple[int, Transcript] | None = None
         self._transcripts = transcripts
         self._notices = notices
@@ -181,7 +183,7 @@ class VoicePipeline:
             self.spotter = StopSpotter(stt, transcripts.acts_at_once, self._preempt,
                                        dataclasses.replace(self.endpointer.settings,
                                                            pause_quiet_ms=SPOT_PAUSE_MS))
-            self.spotter.ignore = self._hearing_itself
+            self.spotter.ignore = self.speaker.says
         self.progress = 0
         """Chunks read: the watchdog is petted from this moving, not from a timer."""
 
@@ -196,7 +198,7 @@ class VoicePipeline:
         finally:
             if self.spotter is not None:
                 await self.spotter.aclose()
-            await self._stop_speaking()
+            await self.speaker.stop()
             await self.dialogue.dispatcher.settle()
 
     async def _run_paced(self) -> None:
@@ -249,7 +251,7 @@ class VoicePipeline:
         chunk, detection = heard.chunk, heard.detection
         speaking = self.sink.playing
         if detection is not None and (self.stage == Stage.WAKE or speaking):
-            await self._stop_speaking()
+            await self.speaker.stop()
             self._emit(WakeEvent(t_ms=detection.timestamp_ms, name=detection.name))
             self._listen(detection.timestamp_ms)
             return
@@ -258,7 +260,7 @@ class VoicePipeline:
             self._listen(chunk.timestamp_ms, follow_up=True)
         if not self.endpointer.active:
             if self._notices is not None and not speaking and self.stage == Stage.WAKE:
-                await self._speak(self._notices.drain())
+                await self.speaker.speak(self._notices.drain())
             return
         probabilities = heard.voice if heard.voice is not None else \
             await self._guarded(Stage.LISTEN, self.vad.frames(chunk))
@@ -288,7 +290,7 @@ class VoicePipeline:
             self.stage = Stage.WAKE
             async with self._dialogue_turn:
                 reply = await self._guarded(Stage.INTENT, self.dialogue.silence())
-            await self._speak([reply] if reply else [])
+            await self.speaker.speak([reply] if reply else [])
             return
         paused, self._paused = self._paused, None
         if paused is not None and paused[0] == endpoint.pause_id and (
@@ -359,7 +361,7 @@ class VoicePipeline:
                 replies.append(result.reply)
         self.stage = Stage.WAKE
         self._follow_up = self.dialogue.awaiting
-        await self._speak(replies)
+        await self.speaker.speak(replies)
 
     async def _understood(self, heard: Transcript) -> TurnResult:
         """The dialogue's answer within the intent timeout; an action audited as executing
@@ -398,46 +400,13 @@ class VoicePipeline:
         if self.stage != Stage.WAKE and (turn is None or turn.done()):
             self.stage = Stage.WAKE
             self.endpointer.stop()
-        await self._stop_speaking()
+        await self.speaker.stop()
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
         result = await self._guarded(Stage.INTENT, self._understood(heard))
         self._follow_up = self.dialogue.awaiting
-        await self._speak([result.reply] if result is not None else [])
-
-    def _hearing_itself(self, text: str) -> bool:
-        """Whether a spotted stop is words of the reply playing, word for word (a nearer
-        test would take "stop press one" said over "Start press one. Are you sure?")."""
-        speaking = spoken_words(self._speaking_text) if self.sink.playing else ""
-        return bool(speaking) and f" {spoken_words(text)} " in f" {speaking} "
-
-    async def _speak(self, replies: list[str]) -> None:
-        text = " ".join(r for r in replies if r)
-        if not text:
-            return
-        if self._speech is not None and not self._speech.done():
-            await self._speech  # one reply after the other
-        self._speaking_text = text
-        self._speech = asyncio.get_running_loop().create_task(
-            self._say(text), name="pipeline-speech-output")
-        if not self.settings.paced:
-            await self._speech
-
-    async def _say(self, text: str) -> None:
-        async def synthesize_and_play() -> None:
-            async for chunk in self.tts.synthesize(text):
-                await self.sink.play(chunk)
-
-        await self._guarded(Stage.TTS, asyncio.wait_for(synthesize_and_play(),
-                                                        self.settings.tts_timeout_s))
-
-    async def _stop_speaking(self) -> None:
-        task, self._speech = self._speech, None
-        if task is not None and not task.done():
-            task.cancel("barge-in: playback stopped")
-            await asyncio.gather(task, return_exceptions=True)
-        await self.sink.stop()
+        await self.speaker.speak([result.reply] if result is not None else [])
 
     async def _finish(self) -> None:
         """Input ended: a pending exchange is closed the way silence would close it."""
@@ -445,9 +414,8 @@ class VoicePipeline:
         if self.dialogue.awaiting:
             async with self._dialogue_turn:
                 reply = await self._guarded(Stage.INTENT, self.dialogue.silence())
-            await self._speak([reply] if reply else [])
-        if self._speech is not None:
-            await asyncio.gather(self._speech, return_exceptions=True)
+            await self.speaker.speak([reply] if reply else [])
+        await self.speaker.finish()
 
     async def _guarded(self, stage: Stage, work: Awaitable[T]) -> T | None:
         """Await a stage's work; an error is emitted and logged, and the loop goes on."""
