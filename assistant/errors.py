@@ -4,9 +4,8 @@
     ├── SkillLoadError             skills: discovery, duplicate tools, bad declarations
     │   └── TemplateError          skills: a sentence template or YAML file is malformed
     ├── UnderstandingError         nlu: the understanding tiers could not be built
-    ├── DispatchError              dispatch: a tool call could not be carried out
-    │   └── BackendError           dispatch: the controlled system did not answer
-    │       └── UnconfirmedError   dispatch: a command was sent, never confirmed
+    ├── BackendError               dispatch: the controlled system did not answer
+    │   └── UnconfirmedError       dispatch: a command was sent, never confirmed
     ├── AuditError                 audit: the audit log could not be written
     ├── ModelError                 models: a model file is missing or fails its checksum
     ├── LanguageModelError         slm: the language model failed or ran out of time
@@ -14,8 +13,7 @@
     ├── WakeWordError              wake: the wake word engine failed
     ├── SpeechToTextError          stt: transcription failed or timed out
     ├── TextToSpeechError          tts: synthesis failed
-    ├── ConfigError                config: the configuration file is unreadable or invalid
-    └── ServiceError               service: notify, watchdog, install
+    └── ConfigError                config: the configuration file is unreadable or invalid
 
 "No match" is never an exception: understanding returns ``None`` or a no-tool decision.
 """
@@ -30,10 +28,8 @@ __all__ = [
     "AuditError",
     "BackendError",
     "ConfigError",
-    "DispatchError",
     "LanguageModelError",
     "ModelError",
-    "ServiceError",
     "SkillLoadError",
     "SpeechToTextError",
     "TemplateError",
@@ -73,11 +69,7 @@ class UnderstandingError(AssistantError):
     """The understanding tiers could not be built."""
 
 
-class DispatchError(AssistantError):
-    """A decided tool call could not be carried out."""
-
-
-class BackendError(DispatchError):
+class BackendError(AssistantError):
     """The controlled system (vehicle, plant) failed to carry out a command."""
 
 
@@ -116,7 +108,3 @@ class TextToSpeechError(AssistantError):
 
 class ConfigError(AssistantError):
     """The configuration file is unreadable or invalid."""
-
-
-class ServiceError(AssistantError):
-    """Running as a service: install, notify, watchdog."""

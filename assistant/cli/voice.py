@@ -158,7 +158,3 @@ async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings,
     out.write(f"\nProcessed {seconds:.1f} s of audio in {elapsed:.1f} s. Spoken replies: "
               f"{replies}; audit log: {folder / 'audit.jsonl'}.\n")
 
-
-def run(coroutine: Any) -> int:
-    asyncio.run(coroutine)
-    return 0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,18 @@ async def test_the_file_source_pads_the_end_with_silence(tmp_path: Path) -> None
     chunks = [c async for c in source.chunks()]
     assert chunks[-1].end_ms >= 2000
     assert [c.timestamp_ms for c in chunks] == sorted(c.timestamp_ms for c in chunks)
+
+
+async def test_a_realtime_file_source_gives_each_chunk_once_it_would_have_arrived(
+        tmp_path: Path) -> None:
+    path = tmp_path / "in.wav"
+    write_wav(path, np.ones(8000, dtype=np.int16))  # 0.5 s
+    source = WavFileSource(path, trailing_silence_ms=0, realtime=True)
+    began = time.perf_counter()
+    late = []
+    async for chunk in source.chunks():
+        arrived_ms = (time.perf_counter() - began) * 1000
+        assert arrived_ms >= chunk.end_ms - 5  # never before the audio was "said"
+        late.append(arrived_ms - chunk.end_ms)
+    assert (time.perf_counter() - began) >= 0.45
+    assert max(late) < 200  # and not held back either

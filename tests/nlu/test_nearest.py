@@ -16,6 +16,7 @@ from assistant.nlu.understand import Understanding
 def test_the_nearest_sentences_keep_the_numbers_heard(
         understanding: Understanding, heard: str, nearest: str | None) -> None:
     found = understanding.sentences.nearest(heard)
+    assert found
     if nearest is not None:
         assert nearest in found[:2]
     assert all(understanding.fully_understands(sentence) for sentence in found)

@@ -46,8 +46,10 @@ async def test_every_factory_tool_round_trips(bus_session: Session, plc: PlcSimu
     await bus_session.say("log a maintenance note for the lathe: replaced the belt")
     await bus_session.say("emergency stop")
     assert plant.latched and plant.conveyor_speeds["conveyor_2"] == 0
-    await bus_session.say("start press two")
-    assert "latched" in (await bus_session.say("yes")).lower() or bus_session.of("refused")
+    # the latched stop refuses the start before any confirmation is asked
+    assert "latched" in (await bus_session.say("start press two")).lower()
+    assert bus_session.of("refused")[-1]["tool"] == "start_machine"
+    assert not bus_session.of("confirm")
     assert not plant.running["press_2"]
     assert all(a["ok"] for a in bus_session.of("action"))
 

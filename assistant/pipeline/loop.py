@@ -56,8 +56,8 @@ from assistant.events import (
     TranscriptEvent,
     WakeEvent,
 )
-from assistant.speaking import Speaker
-from assistant.spotter import StopSpotter
+from assistant.pipeline.speaking import Speaker
+from assistant.pipeline.spotter import StopSpotter
 from assistant.stt import SpeechToText, Transcript
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpoint, Endpointer, EndpointKind, VoiceActivity

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from assistant.audio import AudioSink
-from assistant.spotter import spoken_words
+from assistant.pipeline.spotter import spoken_words
 from assistant.tts import TextToSpeech
 
 __all__ = ["Speaker"]

@@ -53,6 +53,7 @@ class StopSpotter:
         self._guessed_ms = 0.0
         self._acted = ""
         """What the utterance under way was acted on as ("" if nothing yet)."""
+        self._acting = False
         self._task: asyncio.Task[None] | None = None
         self._waiting: Endpoint | None = None
         self.ignore: Callable[[str], bool] = lambda _text: False
@@ -103,7 +104,11 @@ class StopSpotter:
             text = heard.text.strip()
             if text and self._is_stop(text) and not self.ignore(text) and self._new(text):
                 self._acted = spoken_words(text)
-                await self._on_stop(endpoint, heard)
+                self._acting = True
+                try:
+                    await self._on_stop(endpoint, heard)
+                finally:
+                    self._acting = False
             endpoint, self._waiting = self._waiting, None
 
     def _new(self, text: str) -> bool:
@@ -112,10 +117,15 @@ class StopSpotter:
         return not self._acted or (words.startswith(self._acted) and words != self._acted)
 
     async def aclose(self) -> None:
+        """A stop being acted on is finished; a guess is dropped."""
         task, self._task = self._task, None
         if task is not None and not task.done():
-            task.cancel("the pipeline closed")
-            await asyncio.gather(task, return_exceptions=True)
+            if self._acting:
+                self._waiting = None
+                await asyncio.gather(task, return_exceptions=True)
+            else:
+                task.cancel("the pipeline closed")
+                await asyncio.gather(task, return_exceptions=True)
 
 
 def spoken_words(text: str) -> str:

@@ -1,0 +1,6 @@
+"""The voice pipeline: the reader and turns tasks (``loop``), the stop spotter that
+listens while the assistant thinks or speaks, and speech output."""
+
+from assistant.pipeline.loop import PipelineSettings, Stage, StreamClock, VoicePipeline
+
+__all__ = ["PipelineSettings", "Stage", "StreamClock", "VoicePipeline"]
