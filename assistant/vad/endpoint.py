@@ -1,4 +1,4 @@
-"""Voice activity and endpointing: when a command starts, when it ended, when nobody spoke.
+"""Endpointing: when a command starts, when it ended, when nobody spoke.
 
 pymicro-vad scores 10 ms frames; the :class:`Endpointer` turns scores into events: speech
 started, speech ended, too long (``max_speech_ms``), or no speech at all within
@@ -12,75 +12,20 @@ command, and a frame with almost no energy is never speech.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 import numpy as np
 
-from assistant.audio import SAMPLE_RATE, AudioChunk
+from assistant.audio import AudioChunk
+from assistant.vad.base import FRAME_BYTES
 
-__all__ = ["Endpoint", "EndpointKind", "Endpointer", "FakeVoiceActivity", "MicroVadActivity",
-           "VoiceActivity"]
-
-FRAME_BYTES = SAMPLE_RATE // 100 * 2
-"""10 ms of 16-bit audio."""
+__all__ = ["Endpoint", "EndpointKind", "EndpointSettings", "Endpointer"]
 FLOOR_FRAMES = 500
 """The noise floor is measured over the last 5 s before a command (an endpointer that
 listens all the time keeps no more)."""
-
-
-class VoiceActivity(Protocol):
-    """Speech probability (0-1) of each 10 ms frame of a chunk."""
-
-    async def frames(self, chunk: AudioChunk) -> list[float]: ...
-
-    def reset(self) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
-class MicroVadActivity:
-    def __init__(self) -> None:
-        from pymicro_vad import MicroVad
-
-        self._vad = MicroVad()
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="vad")
-
-    async def frames(self, chunk: AudioChunk) -> list[float]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, self._score, chunk.audio)
-
-    def _score(self, audio: bytes) -> list[float]:
-        return [float(self._vad.process_10ms(audio[i:i + FRAME_BYTES]))
-                for i in range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES)]
-
-    def reset(self) -> None:
-        self._vad.reset()
-
-    async def aclose(self) -> None:
-        self._worker.shutdown(wait=True)
-
-
-class FakeVoiceActivity:
-    """For unit tests: a handler scores each chunk."""
-
-    def __init__(self, handler: Callable[[AudioChunk], float]) -> None:
-        self._handler = handler
-
-    async def frames(self, chunk: AudioChunk) -> list[float]:
-        return [self._handler(chunk)] * (len(chunk.audio) // FRAME_BYTES)
-
-    def reset(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 class EndpointKind(StrEnum):
