@@ -89,6 +89,8 @@ class Dispatcher:
         self._emit = emit
         self._now_ms = now_ms
         self._executions: set[asyncio.Task[Outcome]] = set()
+        self.executions = 0
+        """Actions begun so far (counted as their task is made)."""
 
     @property
     def executing(self) -> bool:
@@ -151,6 +153,7 @@ class Dispatcher:
         task = asyncio.get_running_loop().create_task(
             self._executed(tool, model, arguments), name=f"dispatch-{tool.name}")
         self._executions.add(task)
+        self.executions += 1
         task.add_done_callback(self._executions.discard)
         return await asyncio.shield(task)
 

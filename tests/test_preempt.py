@@ -100,8 +100,12 @@ def _end_of(marks: list[int], mark: int) -> float:
 
 
 async def _run(session: VoiceSession) -> None:
+    """The session at a microphone's pace, and then at most ``AWAIT_LIMIT``."""
+    source = session.pipeline.source
+    assert isinstance(source, PacedSource)
     try:
-        await asyncio.wait_for(session.pipeline.run(), AWAIT_LIMIT)
+        await asyncio.wait_for(session.pipeline.run(),
+                               len(source.marks) * MS_PER_CHUNK / 1000 + AWAIT_LIMIT)
     finally:
         await session.aclose()
 
@@ -143,6 +147,9 @@ async def test_an_action_already_executing_runs_to_its_result_before_the_stop(
     events = [e.to_json() for _, e in timed]
     actions = [(a["tool"], a["ok"]) for a in events if a["event"] == "action"]
     assert actions == [("set_temperature", True), ("emergency_stop", True)]
+    # the stop was said while the slow action ran, and waited for its result
+    stop_said = [e["t_ms"] for e in events if e["event"] == "speech_end"][1]
+    assert stop_said < [e["t_ms"] for e in events if e["event"] == "action"][0]
     assert not any(e["event"] == "interrupted" for e in events)
     kinds = [r for r in (tmp_path / "audit.jsonl").read_text().splitlines()
              if '"set_temperature"' in r]
@@ -200,3 +207,54 @@ async def test_the_command_after_the_wake_word_is_the_turns_not_the_spotters(
     events = [e.to_json() for _, e in timed]
     assert [a["tool"] for a in events if a["event"] == "action"] == ["emergency_stop"]
     assert not any(e["event"] == "interrupted" for e in events)
+
+
+async def test_a_stop_while_a_yes_is_transcribed_cancels_the_confirmation_for_good(
+        classifier: IntentClassifier, tmp_path: Path) -> None:
+    """"Start press one" → "Are you sure?" → "yes" (slow to transcribe) → "emergency stop":
+    the stop runs, the confirmation is cancelled, and what is said next without the wake
+    word is not taken as an answer."""
+    texts = ["start press one", "yes", "emergency stop", "start press one"]
+    marks = script(("wake", 1), ("say", 2), ("quiet", 40), ("say", 3, 5), ("quiet", 3),
+                   ("say", 4, 8), ("quiet", 10), ("say", 5), ("quiet", 30))
+
+    class SlowYes(SlowRecognizer):
+        async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
+            if _utterance(texts, audio) == "yes":
+                await asyncio.sleep(2.0)
+            return await FakeSpeechToText.transcribe(self, audio, partial=partial)
+
+    session, timed, _ = _paced(texts, marks, classifier, tmp_path, SlowYes(texts, 0.0))
+    await _run(session)
+    events = [e.to_json() for _, e in timed]
+    assert [a["tool"] for a in events if a["event"] == "action"] == ["emergency_stop"]
+    assert [e["tool"] for e in events if e["event"] == "cancelled"] == ["start_machine"]
+    assert not any(e["event"] == "intent" and e["tool"] == "start_machine"
+                   for e in events[[i for i, e in enumerate(events)
+                                     if e["event"] == "action"][0]:])
+
+
+async def test_the_wake_word_and_a_stop_while_a_turn_is_in_flight_stop_once(
+        classifier: IntentClassifier, tmp_path: Path) -> None:
+    texts = ["set the temperature to 21 degrees", "emergency stop"]
+    marks = script(("wake", 1), ("say", 2), ("quiet", 5), ("wake", 1), ("say", 3, 8),
+                   ("quiet", 40))
+    session, timed, _ = _paced(texts, marks, classifier, tmp_path,
+                               SlowRecognizer(texts, seconds=1.5))
+    await _run(session)
+    events = [e.to_json() for _, e in timed]
+    assert [a["tool"] for a in events if a["event"] == "action"] == ["emergency_stop"]
+    assert len([e for e in events if e["event"] == "interrupted"]) == 1
+
+
+async def test_a_stop_said_in_the_same_breath_as_the_command_still_acts(
+        classifier: IntentClassifier, tmp_path: Path) -> None:
+    """"Start press one ... emergency stop!" with only a short gap: the turn has taken the
+    command at its pause, and the stop that follows in the same utterance is heard."""
+    texts = ["start press one", "emergency stop"]
+    marks = script(("wake", 1), ("say", 2), ("quiet", 2), ("say", 3, 8), ("quiet", 40))
+    session, timed, _ = _paced(texts, marks, classifier, tmp_path,
+                               SlowRecognizer(texts, seconds=1.5))
+    await _run(session)
+    events = [e.to_json() for _, e in timed]
+    assert [a["tool"] for a in events if a["event"] == "action"] == ["emergency_stop"]

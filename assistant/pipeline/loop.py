@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,7 +58,7 @@ from assistant.events import (
     WakeEvent,
 )
 from assistant.pipeline.speaking import Speaker
-from assistant.pipeline.spotter import StopSpotter
+from assistant.pipeline.spotter import ONSET_SLACK_MS, StopSpotter
 from assistant.stt import SpeechToText, Transcript
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpoint, Endpointer, EndpointKind, VoiceActivity
@@ -69,6 +70,9 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_HEARD = "Sorry, I didn't catch that."
 LOST = "Sorry, something went wrong while listening."
+ECHO_MS = 2000.0
+"""How long after the assistant's voice was last heard playing a spotted stop in its words
+is taken for the microphone hearing it."""
 SPOT_PAUSE_MS = 40.0
 """Quiet (ms) after which the spotter guesses: a stop is acted on at the first short gap,
 not after the command path's 100 ms; a guess that is no stop waits for the next."""
@@ -175,17 +179,21 @@ class VoicePipeline:
         self._turns = 0
         self._heard_text = ""
         self._skip_until_ms = -1.0
-        self._command_end_ms = -1.0
-        """Where the audio of the latest command handed to a turn ended."""
+        self._command = (-1.0, -1.0)
+        """Where the audio of the latest command handed to a turn began and ended."""
+        self._hearing: asyncio.Task[TurnResult] | None = None
+        self._executions_before = 0
+        """The dispatcher's actions begun before the hearing in progress."""
+        self._reply_heard_ms = -math.inf
         self._dialogue_turn = asyncio.Lock()
         self.spotter: StopSpotter | None = None
         if self.settings.paced and transcripts is not None:
             self.spotter = StopSpotter(stt, transcripts.acts_at_once, self._preempt,
                                        dataclasses.replace(self.endpointer.settings,
                                                            pause_quiet_ms=SPOT_PAUSE_MS))
-            self.spotter.ignore = self.speaker.says
+            self.spotter.ignore = self._hearing_itself
         self.progress = 0
-        """Chunks read: the watchdog is petted from this moving, not from a timer."""
+        """Chunks worked through: the watchdog is petted from this moving, not a timer."""
 
     async def run(self) -> None:
         try:
@@ -216,7 +224,9 @@ class VoicePipeline:
                         self.spotter.restart(chunk.end_ms)
                 elif self.spotter is not None:
                     self.spotter.feed(chunk, heard.voice, attentive=self._attentive(),
-                                      since_ms=self._command_end_ms)
+                                      command=self._command)
+                if self.sink.playing:
+                    self._reply_heard_ms = chunk.end_ms
                 queue.put_nowait(heard)
                 if turns.done():
                     break
@@ -234,9 +244,14 @@ class VoicePipeline:
         await self._finish()
 
     def _attentive(self) -> bool:
-        """A turn is in flight, or a reply plays: the spotter listens (no wake word)."""
+        """A turn is in flight, a reply is synthesized or plays, or a stop is being run:
+        the spotter listens (no wake word)."""
         return (self._turn is not None and not self._turn.done()) or (
-            self.sink.playing and self.stage == Stage.WAKE)
+            self.speaker.busy and self.stage == Stage.WAKE) or (
+            self.spotter is not None and self.spotter.acting)
+
+    def _hearing_itself(self, text: str) -> bool:
+        return self.clock.ms() - self._reply_heard_ms < ECHO_MS and self.speaker.said(text)
 
     async def _read(self, chunk: AudioChunk) -> _Heard:
         self.clock.position_ms = chunk.end_ms
@@ -244,10 +259,10 @@ class VoicePipeline:
         # Only a barge-in needs the wake word outside the wake stage: no faint ones there.
         strict = self.sink.playing or self.stage != Stage.WAKE
         detection = await self._guarded(Stage.WAKE, self.wake.process(chunk, strict=strict))
-        self.progress += 1
         return _Heard(chunk, detection)
 
     async def _step(self, heard: _Heard) -> None:
+        self.progress += 1
         chunk, detection = heard.chunk, heard.detection
         speaking = self.sink.playing
         if detection is not None and (self.stage == Stage.WAKE or speaking):
@@ -302,7 +317,8 @@ class VoicePipeline:
     async def _in_turn(self, endpoint: Endpoint, work: Coroutine[None, None, None]) -> None:
         """Run a turn's work on ``endpoint``'s audio as a named task the pipeline holds (a
         stop can cancel it)."""
-        self._command_end_ms = endpoint.timestamp_ms
+        self._command = (endpoint.timestamp_ms - len(endpoint.audio) / 32.0,
+                         endpoint.timestamp_ms)
         self._turns += 1
         self._heard_text = ""
         turn = asyncio.get_running_loop().create_task(work, name=f"pipeline-turn-{self._turns}")
@@ -311,12 +327,13 @@ class VoicePipeline:
             await asyncio.wait({turn})
         except asyncio.CancelledError:
             turn.cancel("the pipeline stopped")
+            await asyncio.gather(turn, return_exceptions=True)
             raise
-        if turn.cancelled():  # pre-empted by a stop, which said so
+        if turn.cancelled():  # pre-empted by a stop, which said so and decides what follows
             self.stage = Stage.WAKE
             self.endpointer.stop()
             self._paused = None
-            self._follow_up = self.dialogue.awaiting
+            self._follow_up = False
             return
         turn.result()
 
@@ -367,8 +384,10 @@ class VoicePipeline:
         """The dialogue's answer within the intent timeout; an action audited as executing
         is never cut by it: its result is waited for."""
         async with self._dialogue_turn:
+            self._executions_before = self.dialogue.dispatcher.executions
             hearing = asyncio.get_running_loop().create_task(
                 self.dialogue.hear(heard.text, heard=heard), name="pipeline-understanding")
+            self._hearing = hearing
             try:
                 done, _ = await asyncio.wait({hearing}, timeout=self.settings.intent_timeout_s)
                 if not done and self.dialogue.dispatcher.executing:
@@ -383,20 +402,31 @@ class VoicePipeline:
                 raise TimeoutError
             return hearing.result()
 
-    async def _preempt(self, endpoint: Endpoint, heard: Transcript) -> None:
+    async def _preempt(self, endpoint: Endpoint, heard: Transcript, began_ms: float) -> None:
         """A stop heard while a turn was in flight or a reply played: the turn is cancelled
-        (an action it has begun runs to its result first), and the stop runs at once."""
+        (an action it has begun runs to its result first, reported), and the stop runs."""
+        start, end = self._command
+        if start - ONSET_SLACK_MS <= began_ms < end:
+            return  # the command a turn has taken since: that turn acts on it
         self._skip_until_ms = max(self._skip_until_ms, endpoint.timestamp_ms)
-        turn = self._turn
+        turn, hearing = self._turn, self._hearing
+        dispatcher = self.dialogue.dispatcher
         if turn is not None and not turn.done():
-            if self.dialogue.dispatcher.executing:
-                await asyncio.wait({turn})  # its result is reported, then the stop
+            acting = hearing is not None and not hearing.done() and (
+                dispatcher.executing or dispatcher.executions > self._executions_before)
+            if acting:
+                assert hearing is not None
+                await asyncio.wait({hearing})  # its result is reported, then the stop
             else:
+                # cancelled in the same step as the check: no action can begin in between
+                if hearing is not None and not hearing.done():
+                    hearing.cancel("a stop was heard")
                 turn.cancel("a stop was heard")
                 await asyncio.wait({turn})
                 if turn.cancelled():
                     self._emit(InterruptedEvent(t_ms=self.clock.ms(), text=self._heard_text,
                                                 reason=f"a stop was heard: {heard.text}"))
+        await dispatcher.settle()  # whatever has begun runs to its result first
         if self.stage != Stage.WAKE and (turn is None or turn.done()):
             self.stage = Stage.WAKE
             self.endpointer.stop()
@@ -415,6 +445,8 @@ class VoicePipeline:
             async with self._dialogue_turn:
                 reply = await self._guarded(Stage.INTENT, self.dialogue.silence())
             await self.speaker.speak([reply] if reply else [])
+        if self._notices is not None:
+            await self.speaker.speak(self._notices.drain())
         await self.speaker.finish()
 
     async def _guarded(self, stage: Stage, work: Awaitable[T]) -> T | None:

@@ -30,15 +30,17 @@ class Speaker:
         self._text = ""
 
     @property
-    def playing(self) -> bool:
-        return self.sink.playing
+    def busy(self) -> bool:
+        """A reply is being synthesized or played."""
+        return (self._task is not None and not self._task.done()) or self.sink.playing
 
     async def speak(self, replies: list[str]) -> None:
         text = " ".join(r for r in replies if r)
         if not text:
             return
         if self._task is not None and not self._task.done():
-            await self._task  # one reply after the other
+            # one reply after the other; one cut short (a barge-in) is no error of this one
+            await asyncio.wait({self._task})
         self._text = text
         self._task = asyncio.get_running_loop().create_task(
             self._say(text), name="pipeline-speech-output")
@@ -52,12 +54,12 @@ class Speaker:
 
         await self._guard(asyncio.wait_for(synthesize_and_play(), self.timeout_s))
 
-    def says(self, text: str) -> bool:
-        """Whether ``text`` is words of the reply playing, word for word: the microphone
+    def said(self, text: str) -> bool:
+        """Whether ``text`` is words of the latest reply, word for word: the microphone
         hearing the assistant (a nearer test would take "stop press one" said over "Start
         press one. Are you sure?")."""
-        playing = spoken_words(self._text) if self.sink.playing else ""
-        return bool(playing) and f" {spoken_words(text)} " in f" {playing} "
+        reply = spoken_words(self._text)
+        return bool(reply) and f" {spoken_words(text)} " in f" {reply} "
 
     async def stop(self) -> None:
         task, self._task = self._task, None

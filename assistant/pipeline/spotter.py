@@ -9,15 +9,16 @@ said while the assistant is thinking acts about when it ends, not a pause later.
 that extends the stop it acted on ("Stop the lathe" → "Stop the lathe and the packer")
 acts again; the same stop heard again does not.
 
-It guesses at an utterance that was under way while a turn was in flight or a reply
-played, at any moment of it (a stop begun just before a reply starts, or ended just after
-a turn, is not lost in the gap), and that began after the audio of the command in flight:
-that command is the turn's own.
+It guesses at an utterance that was under way while a turn was in flight, a reply was
+synthesized or played, or a stop was being run, at any moment of it (a stop begun just
+before a reply starts, or ended just after a turn, is not lost in the gap), unless it
+began within the audio of the command in flight: that command is the turn's own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,12 @@ __all__ = ["StopSpotter", "spoken_words"]
 
 _LOGGER = logging.getLogger(__name__)
 
-StopHandler = Callable[[Endpoint, Transcript], Awaitable[None]]
+ONSET_SLACK_MS = 500.0
+"""How much earlier than the command's trimmed audio an utterance may seem to begin and
+still be that command (the two endpointers find the onset differently)."""
+
+StopHandler = Callable[[Endpoint, Transcript, float], Awaitable[None]]
+"""Runs a stop: the audio's endpoint, what was heard, and where the utterance began."""
 
 
 class StopSpotter:
@@ -42,38 +48,49 @@ class StopSpotter:
                  on_stop: StopHandler, settings: EndpointSettings | None = None, *,
                  every_ms: float = 160.0) -> None:
         """``on_stop`` runs a stop; it is given the audio's endpoint (a gap, the end, or
-        now for a guess while the voice goes on) and what was heard."""
+        now for a guess while the voice goes on), what was heard, and where the utterance
+        began."""
         self._stt = stt
         self._is_stop = is_stop
         self._on_stop = on_stop
         self._endpointer = Endpointer(settings)
         self.every_ms = every_ms
         self._attended = False
+        self._utterance = 0
         self._began_ms = 0.0
         self._guessed_ms = 0.0
-        self._acted = ""
-        """What the utterance under way was acted on as ("" if nothing yet)."""
-        self._acting = False
+        self._voice_ms = -math.inf
+        """When a frame was last voiced."""
+        self._acted: dict[int, str] = {}
+        """What each recent utterance was acted on as."""
+        self.acting = False
+        """True while a stop it heard is being run."""
         self._task: asyncio.Task[None] | None = None
-        self._waiting: Endpoint | None = None
+        self._waiting: dict[int, tuple[Endpoint, float]] = {}
+        """The latest guess still to make for each utterance, oldest utterance first."""
         self.ignore: Callable[[str], bool] = lambda _text: False
         """Text not to act on (the reply being spoken, heard back by the microphone)."""
 
     def feed(self, chunk: AudioChunk, probabilities: list[float], *, attentive: bool,
-             since_ms: float) -> None:
-        """``attentive``: a turn is in flight or a reply plays. ``since_ms``: where the audio
-        of the command in flight ended (what began before is that command)."""
+             command: tuple[float, float]) -> None:
+        """``attentive``: a turn is in flight or a reply plays. ``command``: where the audio
+        of the command in flight began and ended: an utterance begun in it is that command,
+        and only what it goes on to say after the command's end is guessed at ("start the
+        lathe ... no, stop!" said in one breath)."""
         if not self._endpointer.active:
             self._endpointer.start(chunk.timestamp_ms, timeout_ms=math.inf)
             self._attended = False
         self._attended = self._attended or attentive
+        if any(p >= self._endpointer.settings.threshold for p in probabilities):
+            self._voice_ms = chunk.end_ms
         endpoint = self._endpointer.feed(chunk, probabilities)
         if endpoint is not None and endpoint.kind == EndpointKind.SPEECH_STARTED:
-            self._attended, self._acted = attentive, ""
+            self._attended = attentive
+            self._utterance += 1
             self._began_ms = endpoint.timestamp_ms - self._endpointer.settings.min_speech_ms
             self._guessed_ms = endpoint.timestamp_ms
             return
-        if not self._attended or self._began_ms < since_ms:
+        if not self._attended:
             return
         busy = self._task is not None and not self._task.done()
         if endpoint is None:  # the voice goes on: a guess at what was said so far
@@ -83,45 +100,56 @@ class StopSpotter:
             self._guessed_ms = chunk.end_ms
             endpoint = Endpoint(EndpointKind.PAUSE, chunk.end_ms,
                                 self._endpointer.heard_so_far())
-        if busy:
-            self._waiting = endpoint  # the longer audio of the same or a later utterance
-            return
-        self._task = asyncio.get_running_loop().create_task(
-            self._spot(endpoint), name="pipeline-stop-spotter")
+        began_ms = self._began_ms
+        if command[0] - ONSET_SLACK_MS <= began_ms < command[1]:
+            if self._voice_ms - command[1] < self.every_ms:
+                return  # the voice did not go on past the command
+            after_ms = endpoint.timestamp_ms - command[1]
+            began_ms = command[1]
+            endpoint = dataclasses.replace(endpoint, audio=endpoint.audio[-int(after_ms * 32):])
+        self._waiting[self._utterance] = (endpoint, began_ms)  # its latest audio
+        if not busy:
+            self._task = asyncio.get_running_loop().create_task(
+                self._spot(), name="pipeline-stop-spotter")
 
     def restart(self, now_ms: float) -> None:
-        """A wake word was heard: what follows it is the utterance."""
+        """A wake word was heard: what follows ``now_ms`` is a new utterance."""
         self._endpointer.start(now_ms, timeout_ms=math.inf)
-        self._attended, self._acted = False, ""
+        self._attended = False
 
-    async def _spot(self, endpoint: Endpoint | None) -> None:
-        while endpoint is not None:
+    async def _spot(self) -> None:
+        while self._waiting:
+            utterance = next(iter(self._waiting))
+            endpoint, began_ms = self._waiting.pop(utterance)
             try:
-                heard = await self._stt.spot(endpoint.audio)
+                await self._guess(utterance, endpoint, began_ms)
             except AssistantError as err:
                 _LOGGER.warning("spotting a stop failed: %s", err)
-                heard = Transcript("")
-            text = heard.text.strip()
-            if text and self._is_stop(text) and not self.ignore(text) and self._new(text):
-                self._acted = spoken_words(text)
-                self._acting = True
-                try:
-                    await self._on_stop(endpoint, heard)
-                finally:
-                    self._acting = False
-            endpoint, self._waiting = self._waiting, None
+            except Exception:  # a bug here must not leave the spotter deaf
+                _LOGGER.exception("spotting a stop failed")
 
-    def _new(self, text: str) -> bool:
-        """Not the stop already acted on in this utterance, nor less of it."""
-        words = spoken_words(text)
-        return not self._acted or (words.startswith(self._acted) and words != self._acted)
+    async def _guess(self, utterance: int, endpoint: Endpoint, began_ms: float) -> None:
+        heard = await self._stt.spot(endpoint.audio)
+        text = heard.text.strip()
+        if not text or not self._is_stop(text) or self.ignore(text):
+            return
+        words, acted = spoken_words(text), self._acted.get(utterance, "")
+        if acted and (words == acted or not words.startswith(acted)):
+            return  # the stop already acted on in this utterance, or less of it
+        self._acted = {k: v for k, v in self._acted.items() if k > utterance - 8}
+        self._acted[utterance] = words
+        self.acting = True
+        try:
+            await self._on_stop(endpoint, heard, began_ms)
+        finally:
+            self.acting = False
 
     async def aclose(self) -> None:
         """A stop being acted on is finished; a guess is dropped."""
         task, self._task = self._task, None
         if task is not None and not task.done():
-            if self._acting:
-                self._waiting = None
+            if self.acting:
+                self._waiting.clear()
                 await asyncio.gather(task, return_exceptions=True)
             else:
                 task.cancel("the pipeline closed")
