@@ -249,9 +249,9 @@ async def test_the_wake_word_and_a_stop_while_a_turn_is_in_flight_stop_once(
 
 async def test_a_stop_said_in_the_same_breath_as_the_command_still_acts(
         classifier: IntentClassifier, tmp_path: Path) -> None:
-    """"Start press one ... emergency stop!" with only a short gap: the turn has taken the
+    """"Lock the doors ... emergency stop!" with only a short gap: the turn has taken the
     command at its pause, and the stop that follows in the same utterance is heard."""
-    texts = ["start press one", "emergency stop"]
+    texts = ["lock the doors", "emergency stop"]
     marks = script(("wake", 1), ("say", 2), ("quiet", 2), ("say", 3, 8), ("quiet", 40))
     session, timed, _ = _paced(texts, marks, classifier, tmp_path,
                                SlowRecognizer(texts, seconds=1.5))
