@@ -149,8 +149,11 @@ def command_prompt(assistant: Assistant) -> str:
     return " ".join(sentences)
 
 
-def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
-    """Load every engine once, with its model checked against the manifest."""
+def build_engines(settings: VoiceSettings, assistant: Assistant, *,
+                  paced: bool = False) -> Engines:
+    """Load every engine once, with its model checked against the manifest. ``paced``
+    (a microphone, or a file at its pace): the stop spotter listens while a turn is
+    worked on, with a second tiny.en worker of its own (~18 MB)."""
     manifest = ModelManifest.load()
     sentences = assistant.understanding.sentences  # built now, not at the first pause
     stt: SpeechToText
@@ -181,6 +184,7 @@ def build_engines(settings: VoiceSettings, assistant: Assistant) -> Engines:
             agree=assistant.understanding.confirms,
             doubtful=assistant.understanding.doubt_matters,
             at_once=assistant.understanding.acts_at_once,
+            spotting=paced,
             nearest=sentences.nearest if settings.whisper_nearest else None,
             renamings=assistant.understanding.renamings,
             manifest=manifest,
@@ -258,7 +262,7 @@ def build_voice_pipeline(
         classifier=classifier,
         confirm_seconds=confirm_seconds,
     )
-    engines = engines or build_engines(settings, assistant)
+    engines = engines or build_engines(settings, assistant, paced=paced)
     engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:
         emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=engines.language_model_problem))

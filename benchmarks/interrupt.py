@@ -9,7 +9,7 @@ on to the classifier and the language model, the slowest path), a short gap, the
 "emergency stop" with no wake word. Reports, over the trials, the time from the end of the
 stop's speech to its ``action`` event (wall clock, p50 / p95), and what became of the
 earlier request: interrupted while it was understood, or finished first (its action had
-begun).
+begun, or it was not understood before the stop came), or heard as nothing.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ async def trial(engines: Any, classifier: Any, request: str, gap_s: float,
     events = [(w - began, e.to_json()) for w, e in timed]
     stop_at = next((w for w, e in events if e["event"] == "action"
                     and e["tool"] == "emergency_stop"), None)
-    earlier = "no turn"
+    earlier = "heard as nothing"  # no words (too few to act on), so nothing to cut
     if any(e["event"] == "interrupted" for _, e in events):
         earlier = "interrupted"
     elif any(e["event"] in ("action", "refused", "clarify", "confirm") and
@@ -93,7 +93,7 @@ async def trial(engines: Any, classifier: Any, request: str, gap_s: float,
 
 async def main_async(args: argparse.Namespace) -> str:
     assistant = build_assistant(lambda _e: None, audit_path=Path(tempfile.mkdtemp()) / "a.jsonl")
-    engines = build_engines(VoiceSettings(), assistant)
+    engines = build_engines(VoiceSettings(), assistant, paced=True)
     classifier = assistant.understanding.classifier
     results = []
     with tempfile.TemporaryDirectory() as folder:

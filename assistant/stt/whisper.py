@@ -110,6 +110,7 @@ class WhisperSpeechToText:
         agree: Callable[[str, str], bool] | None = None,
         doubtful: Callable[[str], bool] | None = None,
         at_once: Callable[[str], bool] | None = None,
+        spotting: bool = True,
         window_s: float = 10.0,
         nearest: Callable[[str], list[str]] | None = None,
         nearest_margin: float = 8.0,
@@ -122,8 +123,9 @@ class WhisperSpeechToText:
     ) -> None:
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
-        # a second worker on the first model's shared weights: the stop spotter
-        self._first = Recognizer(model, prompt, threads, manifest, workers=2)
+        # spotting: a second worker on the first model's shared weights for the stop
+        # spotter, which must not wait for a command's decode (~18 MB more)
+        self._first = Recognizer(model, prompt, threads, manifest, workers=2 if spotting else 1)
         self._prompt_sentences = _sentences(prompt)
         self._name_runs = _name_runs(prompt)
         self._second = thinking(lambda: Recognizer(fallback, prompt, threads, manifest)) \
