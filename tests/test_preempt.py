@@ -149,7 +149,7 @@ async def test_an_action_already_executing_runs_to_its_result_before_the_stop(
     assert actions == [("set_temperature", True), ("emergency_stop", True)]
     # the stop was said while the slow action ran, and waited for its result
     stop_said = [e["t_ms"] for e in events if e["event"] == "speech_end"][1]
-    assert stop_said < [e["t_ms"] for e in events if e["event"] == "action"][0]
+    assert stop_said < next(e["t_ms"] for e in events if e["event"] == "action")
     assert not any(e["event"] == "interrupted" for e in events)
     kinds = [r for r in (tmp_path / "audit.jsonl").read_text().splitlines()
              if '"set_temperature"' in r]
@@ -229,9 +229,9 @@ async def test_a_stop_while_a_yes_is_transcribed_cancels_the_confirmation_for_go
     events = [e.to_json() for _, e in timed]
     assert [a["tool"] for a in events if a["event"] == "action"] == ["emergency_stop"]
     assert [e["tool"] for e in events if e["event"] == "cancelled"] == ["start_machine"]
+    stopped = next(i for i, e in enumerate(events) if e["event"] == "action")
     assert not any(e["event"] == "intent" and e["tool"] == "start_machine"
-                   for e in events[[i for i, e in enumerate(events)
-                                     if e["event"] == "action"][0]:])
+                   for e in events[stopped:])
 
 
 async def test_the_wake_word_and_a_stop_while_a_turn_is_in_flight_stop_once(
