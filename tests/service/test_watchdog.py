@@ -74,6 +74,8 @@ def test_the_interval_is_half_of_systemds_watchdog_for_this_process() -> None:
 
 async def test_a_stalled_audio_loop_is_no_longer_petted(classifier: IntentClassifier,
                                                         tmp_path: Path) -> None:
+    """The pipeline runs for real; the watchdog's time is a clock the test moves, and it
+    looks (``tick``) when the test says: no wall-clock sleep decides the outcome."""
     microphone = StallingMicrophone()
     engines = Engines(wake=FakeWakeWord(lambda _chunk: False),
                       vad=FakeVoiceActivity(lambda _chunk: 0.0),
@@ -82,37 +84,39 @@ async def test_a_stalled_audio_loop_is_no_longer_petted(classifier: IntentClassi
     session = build_voice_pipeline(source=microphone, sink=WavFileSink(None), emit=lambda _e: None,
                                    audit_path=tmp_path / "audit.jsonl", engines=engines,
                                    classifier=classifier)
-    pipeline, notifier = session.pipeline, FakeNotifier()
-    watchdog = Watchdog(lambda: pipeline.progress, notifier, interval_s=0.02, stall_s=0.2)
-    loop = asyncio.get_running_loop()
-    running = loop.create_task(pipeline.run(), name="pipeline-under-test")
-    petting = loop.create_task(watchdog.run(), name="watchdog-under-test")
+    pipeline, notifier, clock = session.pipeline, FakeNotifier(), Clock()
+    watchdog = Watchdog(lambda: pipeline.progress, notifier, interval_s=1.0, stall_s=3.0,
+                        clock=clock)
+    running = asyncio.get_running_loop().create_task(pipeline.run(), name="pipeline-under-test")
+
+    async def a_second_passes() -> bool:
+        """One second of watchdog time, in which the loop works through what it has."""
+        moved = pipeline.progress
+        await asyncio.wait_for(_until(lambda: pipeline.progress > moved
+                                      or not microphone.flowing.is_set()), AWAIT_LIMIT)
+        clock.now += 1.0
+        return watchdog.tick()
+
     try:
-        await asyncio.sleep(0.4)
-        assert notifier.count("WATCHDOG=1") >= 10 and not watchdog.stalled
-
+        assert all([await a_second_passes() for _ in range(5)])
         microphone.flowing.clear()  # the audio loop stops making progress
-        await asyncio.wait_for(_until(lambda: watchdog.stalled), AWAIT_LIMIT)
+        stalled = [await a_second_passes() for _ in range(5)]
+        assert stalled[-2:] == [False, False] and watchdog.stalled, "petted a stalled loop"
         pets_when_stalled = notifier.count("WATCHDOG=1")
-        await asyncio.sleep(0.3)
-        assert notifier.count("WATCHDOG=1") == pets_when_stalled, "petted a stalled loop"
-
         microphone.flowing.set()
-        await asyncio.wait_for(_until(lambda: not watchdog.stalled), AWAIT_LIMIT)
-        await asyncio.sleep(0.1)
-        assert notifier.count("WATCHDOG=1") > pets_when_stalled
+        assert await a_second_passes() and not watchdog.stalled
+        assert notifier.count("WATCHDOG=1") == pets_when_stalled + 1
     finally:
         await microphone.aclose()
-        petting.cancel()
-        await asyncio.wait_for(asyncio.gather(running, petting, return_exceptions=True),
-                               AWAIT_LIMIT)
+        microphone.flowing.set()
+        await asyncio.wait_for(asyncio.gather(running, return_exceptions=True), AWAIT_LIMIT)
         await session.aclose()
 
 
 async def _until(condition: Callable[[], bool]) -> None:
-    """Polls: the watchdog has no event to wait on, only a state to look at."""
+    """Polls: the pipeline has no event to wait on, only a count to look at."""
     while not condition():  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.001)
 
 
 def test_a_full_notify_socket_never_blocks_the_loop(tmp_path: Path,
