@@ -28,7 +28,7 @@ from pydantic_settings import (
 
 from assistant.errors import ConfigError
 from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL, LanguageModelSettings
-from assistant.voice import VoiceSettings
+from assistant.wiring import VoiceSettings
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -261,7 +261,7 @@ class AssistantConfig(BaseSettings):
         return {"vehicle": vehicle, "factory": factory}
 
     def audit_path(self) -> Path:
-        from assistant.app import default_audit_path
+        from assistant.wiring import default_audit_path
 
         if self.service.audit_log is not None:
             return self.service.audit_log

@@ -12,8 +12,8 @@ from typing import Any
 from assistant.config import AssistantConfig, Problem
 from assistant.errors import AssistantError
 from assistant.llm.setup import NO_LANGUAGE_MODEL
-from assistant.models import ModelManifest
-from assistant.skills import ENTRY_POINT_GROUP
+from assistant.manifest import ModelManifest
+from assistant.plugins import ENTRY_POINT_GROUP
 
 __all__ = ["config_problems"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.caution import Doubt, DoubtKind, doubt
-from assistant.dispatch import Dispatcher, Outcome, OutcomeKind, ToolCall
+from assistant.dispatch.caution import Doubt, DoubtKind, doubt
+from assistant.dispatch.dispatcher import Dispatcher, Outcome, OutcomeKind, ToolCall
 from assistant.events import (
     CancelledEvent,
     ClarifyEvent,
@@ -146,7 +146,7 @@ class Dialogue:
     async def hear(self, text: str, *, heard: Transcript | None = None) -> TurnResult:
         """Handle one utterance; returns the reply (also emitted) and the turn's events.
         ``heard``: the utterance came from speech, with the recognizer's doubts
-        (:mod:`assistant.caution`)."""
+        (:mod:`assistant.dispatch.caution`)."""
         with self._events.turn() as events:
             prefix = await self.expire() or ""
             reply = await self._respond(text, heard)

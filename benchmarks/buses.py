@@ -28,8 +28,8 @@ from typing import Any
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from assistant.app import build_assistant  # noqa: E402
 from assistant.events import ActionEvent, Event  # noqa: E402
+from assistant.wiring import build_assistant  # noqa: E402
 from skills.factory.modbus import ModbusPlant  # noqa: E402
 from skills.factory.plant import load_plant  # noqa: E402
 from skills.vehicle.backend import SimulatedVehicle  # noqa: E402

@@ -41,10 +41,14 @@ sys.path.insert(0, str(HERE))
 
 from voice import FALSE_WAKE_TALK, _speech_end, pct, pipeline_rss, run_one, word_errors  # noqa: E402
 
-from assistant.app import build_assistant  # noqa: E402
 from assistant.audio.wavfile import read_wav  # noqa: E402
 from assistant.events import Event  # noqa: E402
-from assistant.voice import Engines, VoiceSettings, build_engines  # noqa: E402
+from assistant.wiring import (  # noqa: E402
+    Engines,
+    VoiceSettings,
+    build_assistant,
+    build_engines,
+)
 from tests.speech import NOISES, espeak, mix, piper  # noqa: E402
 
 Samples = np.ndarray

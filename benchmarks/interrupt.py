@@ -28,10 +28,14 @@ import numpy as np
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from assistant.app import build_assistant  # noqa: E402
 from assistant.audio.wavfile import WavFileSink, WavFileSource, write_wav  # noqa: E402
 from assistant.events import Event  # noqa: E402
-from assistant.voice import VoiceSettings, build_engines, build_voice_pipeline  # noqa: E402
+from assistant.wiring import (  # noqa: E402
+    VoiceSettings,
+    build_assistant,
+    build_engines,
+    build_voice_pipeline,
+)
 from benchmarks.voice import _speech_end, pct  # noqa: E402
 from tests.speech import piper, silence  # noqa: E402
 
@@ -74,7 +78,7 @@ async def trial(engines: Any, classifier: Any, request: str, gap_s: float,
                                    audit_path=folder / "audit.jsonl")
     began = time.perf_counter()
     await session.pipeline.run()
-    session.assistant.audit.close()
+    session.assistant.dispatch.audit.close()
     events = [(w - began, e.to_json()) for w, e in timed]
     stop_at = next((w for w, e in events if e["event"] == "action"
                     and e["tool"] == "emergency_stop"), None)

@@ -34,7 +34,7 @@ from typing import Any
 from assistant.llm.setup import LanguageModelSettings, open_language_model
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Decision, Route, Understanding
-from assistant.skills import discover_skills, load_skills
+from assistant.plugins import discover_skills, load_skills
 
 HERE = Path(__file__).parent
 SETS = {

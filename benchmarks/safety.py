@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.app import build_assistant, build_understanding
 from assistant.llm.setup import LanguageModelSettings, attach_language_model
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Decision, Understanding
 from assistant.skill_api import Safety
 from assistant.testing import DiskFault, Pools, SafetyRig, SaladTally, WordSalad, sample_pools
 from assistant.testing.rig import chaotic_model
+from assistant.wiring import build_assistant, build_understanding
 
 HERE = Path(__file__).parent
 REPORT = HERE / "reports" / "safety.md"

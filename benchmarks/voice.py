@@ -30,12 +30,17 @@ import numpy as np
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from assistant.app import build_assistant  # noqa: E402
 from assistant.audio import AudioChunk  # noqa: E402
 from assistant.audio.wavfile import WavFileSink, WavFileSource, write_wav  # noqa: E402
 from assistant.events import Event  # noqa: E402
 from assistant.nlu.normalize import normalize  # noqa: E402
-from assistant.voice import Engines, VoiceSettings, build_engines, build_voice_pipeline  # noqa: E402
+from assistant.wiring import (  # noqa: E402
+    Engines,
+    VoiceSettings,
+    build_assistant,
+    build_engines,
+    build_voice_pipeline,
+)
 from tests.speech import espeak, noise, piper, speech_rms, with_noise  # noqa: E402
 
 COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
@@ -224,7 +229,7 @@ async def run_one(engines: Engines, classifier: Any, audio: np.ndarray,
                                  engines=engines, classifier=classifier,
                                  audit_path=folder / "audit.jsonl")
     await voice.pipeline.run()
-    voice.assistant.audit.close()
+    voice.assistant.dispatch.audit.close()
     return timed, sink, timeline
 
 

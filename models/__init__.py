@@ -1,6 +1,6 @@
 """The model manifest: every model the assistant may load, where it comes from, its sha256.
 
-The logic that finds and verifies models is :mod:`assistant.models`.
+The logic that finds and verifies models is :mod:`assistant.manifest`.
 """
 
 from pathlib import Path

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from assistant.app import Assistant, build_assistant, build_understanding
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
 from assistant.stt import Transcript
+from assistant.wiring import Assistant, build_assistant, build_understanding
 
 AWAIT_LIMIT = 5.0
 

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from assistant.audio.convert import to_assistant_rate
 from assistant.audio.wavfile import read_wav, write_wav
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 
 Samples = npt.NDArray[np.int16]
 RATE = 16000

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audit import AuditLog, read_records
+from assistant.dispatch.audit import AuditLog, read_records
 from assistant.errors import AuditError
 
 
@@ -117,7 +117,7 @@ def test_reading_survives_a_torn_tail_and_foreign_lines(tmp_path: Path) -> None:
 _FILLS_MID_RECORD = """
 import resource, signal, sys
 from pathlib import Path
-from assistant.audit import AuditLog, read_records
+from assistant.dispatch.audit import AuditLog, read_records
 from assistant.errors import AuditError
 path = Path(sys.argv[1])
 log = AuditLog(path)

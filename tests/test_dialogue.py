@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.dispatch import AUDIT_REFUSAL
+from assistant.dispatch.dispatcher import AUDIT_REFUSAL
 from tests.conftest import AWAIT_LIMIT, Session
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ModelError
-from assistant.models import ModelEntry, ModelManifest, sha256_of, user_model
+from assistant.manifest import ModelEntry, ModelManifest, sha256_of, user_model
 
 
 def test_every_packaged_model_verifies() -> None:

@@ -21,8 +21,8 @@ from assistant.nlu.classifier import IntentClassifier
 from assistant.stt import FakeSpeechToText, Transcript
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import EndpointSettings, FakeVoiceActivity
-from assistant.voice import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
 from assistant.wake import FakeWakeWord
+from assistant.wiring import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
 from tests.conftest import AWAIT_LIMIT
 
 WAKE, SILENCE = 1, 0

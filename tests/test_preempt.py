@@ -25,8 +25,8 @@ from assistant.skill_api import ToolResult
 from assistant.stt import FakeSpeechToText, Transcript
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import FakeVoiceActivity
-from assistant.voice import Engines, VoiceSession, build_voice_pipeline
 from assistant.wake import FakeWakeWord
+from assistant.wiring import Engines, VoiceSession, build_voice_pipeline
 from tests.conftest import AWAIT_LIMIT
 from tests.test_pipeline import WAKE, _utterance, script
 

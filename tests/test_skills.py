@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import SkillLoadError
+from assistant.plugins import discover_skills, load_skills
 from assistant.skill_api import NoArguments, Skill, SkillContext, SkillRuntime, ToolResult, tool
-from assistant.skills import discover_skills, load_skills
 
 
 async def _done(_: NoArguments) -> ToolResult:

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Iterable
 from typing import TextIO
 
-from assistant.app import build_assistant
 from assistant.cli.output import event_printer
 from assistant.events import ErrorEvent
 from assistant.llm.setup import LanguageModelSettings, attach_language_model
+from assistant.wiring import build_assistant
 
 __all__ = ["run_chat"]
 

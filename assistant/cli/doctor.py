@@ -89,7 +89,7 @@ def _audio(config: AssistantConfig) -> list[Finding]:
 
 def _models(config: AssistantConfig) -> list[Finding]:
     from assistant.llm.setup import model_file
-    from assistant.models import ModelManifest
+    from assistant.manifest import ModelManifest
 
     manifest = ModelManifest.load()
     names = [config.text_to_speech.voice]
@@ -152,7 +152,7 @@ def _cpu(_config: AssistantConfig) -> list[Finding]:
 
 
 def _disk(config: AssistantConfig) -> list[Finding]:
-    from assistant.models import model_cache
+    from assistant.manifest import model_cache
 
     findings = []
     for label, folder in (("audit log", config.audit_path().parent),
@@ -177,8 +177,8 @@ def _buses(config: AssistantConfig) -> list[Finding]:
 async def _probe_buses(config: AssistantConfig) -> list[Finding]:
     """Start what is simulated, build the skills' own bus back ends, and read one status
     over each bus."""
+    from assistant.plugins import close_backends, discover_skills, load_skills
     from assistant.simulators import simulated_buses
-    from assistant.skills import close_backends, discover_skills, load_skills
 
     findings = []
     async with simulated_buses(config.skill_configs()) as simulators:

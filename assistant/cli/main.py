@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL, LanguageModelSettings
-from assistant.voice import VoiceSettings
+from assistant.wiring import VoiceSettings
 
 if TYPE_CHECKING:
     from assistant.config import AssistantConfig
@@ -165,15 +165,15 @@ def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
 
 def _parse(args: argparse.Namespace) -> int:
     if args.audio:
-        from assistant.cli.voice import parse_audio
+        from assistant.cli.run import parse_audio
 
         lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
         asyncio.run(parse_audio(lines, sys.stdout, settings=_voice_settings(args),
                                 enabled=_enabled(args), configs=_skill_configs(args, buses=False)))
         return 0
-    from assistant.app import build_understanding
     from assistant.cli.parse import parse_lines
     from assistant.llm.setup import attach_language_model
+    from assistant.wiring import build_understanding
 
     # Nothing runs: the skills get their names and lists, not the buses.
     _, understanding = build_understanding(_enabled(args), _skill_configs(args, buses=False))
@@ -193,7 +193,7 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from assistant.cli.voice import run_file, run_live
+    from assistant.cli.run import run_file, run_live
 
     config = _config(args)
     options = {"audit_path": args.audit_log or config.service.audit_log,
@@ -213,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from assistant.cli.voice import run_demo
+    from assistant.cli.run import run_demo
 
     settings, configs = _voice_settings(args), _skill_configs(args)
     asyncio.run(with_buses(configs, lambda resolved: run_demo(

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from assistant.errors import ModelError
 from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL
-from assistant.models import ModelEntry, ModelManifest, user_model
+from assistant.manifest import ModelEntry, ModelManifest, user_model
 
 __all__ = ["list_models"]
 

@@ -18,7 +18,7 @@ from assistant.config import AssistantConfig
 from assistant.logs import event_logger
 from assistant.service import Notifier, SystemdNotifier, Watchdog, watchdog_interval_s
 from assistant.simulators import simulated_buses
-from assistant.voice import build_voice_pipeline
+from assistant.wiring import build_voice_pipeline
 
 __all__ = ["serve"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, ModelError
 from assistant.llm.base import LanguageModel
-from assistant.models import ModelManifest, user_model
+from assistant.manifest import ModelManifest, user_model
 
 if TYPE_CHECKING:
     from assistant.nlu.understand import Understanding

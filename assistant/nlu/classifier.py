@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.catalog import Catalog
-from assistant.models import model_cache
+from assistant.dispatch.catalog import Catalog
+from assistant.manifest import model_cache
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.features import LinearModel, TfidfFeatures, fit_linear, stacked_rows
 from assistant.nlu.normalize import normalize

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.catalog import Catalog
+from assistant.dispatch.catalog import Catalog
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.skill_api import Safety

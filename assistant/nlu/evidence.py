@@ -34,7 +34,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from assistant.catalog import ArgSpec, Catalog
+from assistant.dispatch.catalog import ArgSpec, Catalog
 from assistant.nlu.normalize import Normalized, numbers_to_digits, sanitize
 from assistant.nlu.templates import (
     Alternative,

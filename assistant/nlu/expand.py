@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from assistant.catalog import ArgSpec
+from assistant.dispatch.catalog import ArgSpec
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
 from assistant.skill_api import SlotKind
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from assistant.catalog import ArgSpec, Catalog
+from assistant.dispatch.catalog import ArgSpec, Catalog
 from assistant.nlu.evidence import function_words
 from assistant.nlu.normalize import (
     Normalized,

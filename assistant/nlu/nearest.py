@@ -24,7 +24,7 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from assistant.catalog import ArgSpec
+from assistant.dispatch.catalog import ArgSpec
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word

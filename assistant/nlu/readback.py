@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.catalog import ArgSpec, Catalog, format_number
+from assistant.dispatch.catalog import ArgSpec, Catalog, format_number
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word

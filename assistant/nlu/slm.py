@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.catalog import Catalog
+from assistant.dispatch.catalog import Catalog
 from assistant.errors import LanguageModelError
 from assistant.llm.base import LanguageModel
 from assistant.nlu.classifier import IntentClassifier

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from assistant.catalog import ArgSpec
+from assistant.dispatch.catalog import ArgSpec
 from assistant.skill_api import SlotKind
 
 __all__ = ["Found", "find_value", "find_values", "parse_duration", "parse_value",

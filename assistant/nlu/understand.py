@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from assistant.catalog import Catalog
+from assistant.dispatch.catalog import Catalog
 from assistant.llm.base import LanguageModel
 from assistant.nlu.acts import dialogue_act
 from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.errors import SpeechToTextError
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 
 __all__ = ["Decoded", "Recognizer"]
 

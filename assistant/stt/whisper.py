@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 from assistant.stt.base import Transcript, transcribe_within
 from assistant.stt.recognizer import Decoded, Recognizer
 from assistant.workers import thinking, thinking_worker

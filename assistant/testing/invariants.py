@@ -22,9 +22,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assistant.app import Assistant
-from assistant.audit import read_records
-from assistant.dispatch import AUDIT_REFUSAL
+from assistant.dispatch.audit import read_records
+from assistant.dispatch.dispatcher import AUDIT_REFUSAL
 from assistant.events import (
     ActionEvent,
     ActionOutcome,
@@ -38,6 +37,7 @@ from assistant.nlu.acts import DialogueAct, dialogue_act
 from assistant.nlu.normalize import normalize, numbers_to_digits, sanitize
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, Word, word_texts
 from assistant.skill_api import Safety
+from assistant.wiring import Assistant
 
 __all__ = ["Monitor", "Rule", "Snapshot", "Step", "Violation"]
 

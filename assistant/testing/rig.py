@@ -26,8 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assistant.app import Assistant, build_assistant
-from assistant.audit import AuditLog
+from assistant.dispatch.audit import AuditLog
 from assistant.events import Event
 from assistant.llm.base import FakeLanguageModel
 from assistant.nlu.acts import PHRASES
@@ -37,6 +36,7 @@ from assistant.nlu.understand import Route
 from assistant.skill_api import Safety, SlotKind
 from assistant.testing.invariants import Monitor, Snapshot, Step, Violation
 from assistant.testing.salad import WordSalad
+from assistant.wiring import Assistant, build_assistant
 
 __all__ = ["DiskFault", "Kind", "SafetyRig", "Utterance"]
 

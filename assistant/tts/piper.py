@@ -13,7 +13,7 @@ import numpy as np
 from assistant.audio import AudioChunk
 from assistant.audio.convert import to_assistant_rate
 from assistant.errors import TextToSpeechError
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 from assistant.tts.base import sentences
 
 __all__ = ["PiperTextToSpeech"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from assistant.audio import MS_PER_CHUNK, AudioChunk
 from assistant.errors import AssistantError, WakeWordError
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 from assistant.wake.base import Detection, PhraseSupport, wake_phrase
 
 _LOGGER = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.catalog import format_number
+from assistant.dispatch.catalog import format_number
 from assistant.skill_api import NoArguments, Safety, Slot, SlotKind, Tool, ToolResult, tool
 from skills.vehicle.backend import (
     Category,

@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
-from assistant.app import build_assistant
 from assistant.audio.wavfile import WavFileSink, WavFileSource
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
-from assistant.voice import Engines, VoiceSettings, build_engines, build_voice_pipeline
+from assistant.wiring import (
+    Engines,
+    VoiceSettings,
+    build_assistant,
+    build_engines,
+    build_voice_pipeline,
+)
 from tests.speech import Samples, save
 
 RUN_LIMIT = 120.0

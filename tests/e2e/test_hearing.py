@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.app import build_assistant
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
-from assistant.voice import Engines
+from assistant.wiring import Engines, build_assistant
 from tests.conftest import AWAIT_LIMIT
 from tests.e2e.conftest import Run
 from tests.speech import espeak, mix, noise, piper, session

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from assistant.app import build_understanding
 from assistant.errors import LanguageModelError, ModelError
 from assistant.llm.base import LanguageModel, ModelTimeout
 from assistant.llm.setup import (
@@ -30,10 +29,11 @@ from assistant.llm.setup import (
     open_language_model,
     try_language_model,
 )
-from assistant.models import ModelManifest, sha256_of
+from assistant.manifest import ModelManifest, sha256_of
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Route, Understanding
+from assistant.wiring import build_understanding
 from tests.conftest import AWAIT_LIMIT
 
 # Sixty tokens of free text under a grammar take about 2 s alone and over 5 s on a loaded CI

@@ -9,7 +9,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.catalog import Catalog, format_number
+from assistant.dispatch.catalog import Catalog, format_number
 from assistant.nlu.expand import canonical_sentence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import normalize

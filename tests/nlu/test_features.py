@@ -66,7 +66,7 @@ def test_two_labels_give_a_score_for_each() -> None:
 
 
 def test_the_assistant_never_loads_scikit_learn() -> None:
-    probe = ("import sys; from assistant.app import build_assistant; "
+    probe = ("import sys; from assistant.wiring import build_assistant; "
              "a = build_assistant(lambda e: None, audit_path=sys.argv[1]); "
              "a.understanding.decide('could you get some fresh air going'); "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")

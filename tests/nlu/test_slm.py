@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from assistant.app import build_understanding
 from assistant.llm.base import FakeLanguageModel
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.evidence import says_stop
 from assistant.nlu.normalize import normalize
 from assistant.nlu.slm import CONTENT_FREE, ModelProposal, prompt_prefix
 from assistant.nlu.understand import Route, Understanding
+from assistant.wiring import build_understanding
 from tests.conftest import AWAIT_LIMIT, Session
 
 # The tiers leave these undecided, and the classifier leans clearly to one tool.

@@ -70,12 +70,13 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 def test_the_recognizers_prompt_is_plain_sentences_of_the_installed_skills() -> None:
     """What Whisper is prompted with biases what it hears: a made-up word there ("Play the
     airport.", "Pause the.") turns up in transcripts of other commands."""
-    from assistant.app import build_assistant
-    from assistant.voice import command_prompt
+    from assistant.stt.vocabulary import command_prompt
+    from assistant.wiring import build_assistant
 
     assistant = build_assistant(lambda _e: None)
     tools = list(dict.fromkeys(t.tool for t in assistant.skills.sentences if not t.example))
-    sentences = [s.strip() for s in command_prompt(assistant).split(".") if s.strip()]
+    sentences = [s.strip() for s in command_prompt(
+        assistant.skills.sentences, assistant.understanding.catalog).split(".") if s.strip()]
     commands = [s for s in sentences if ":" not in s]
     assert len(commands) == len(tools)  # one per tool, in the order of their templates
     for sentence, tool in zip(commands, tools, strict=True):
@@ -95,7 +96,7 @@ def test_the_recognizers_prompt_is_plain_sentences_of_the_installed_skills() -> 
 ])
 def test_a_plain_sentence_keeps_a_templates_own_words_and_drops_dangling_ones(
         template: str, said: str) -> None:
-    from assistant.catalog import ArgSpec
+    from assistant.dispatch.catalog import ArgSpec
     from assistant.nlu.expand import canonical_sentence
     from assistant.nlu.templates import TemplateSentence
     from assistant.skill_api import SlotKind

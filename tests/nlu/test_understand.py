@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.app import build_understanding
 from assistant.llm.base import FakeLanguageModel
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Route, Understanding
+from assistant.wiring import build_understanding
 from tests.conftest import AWAIT_LIMIT
 
 CONTRACT_CASES: list[tuple[str, str, dict[str, Any]]] = [

@@ -7,10 +7,10 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from assistant.app import build_assistant, build_understanding
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
 from assistant.testing import Pools, sample_pools
+from assistant.wiring import build_assistant, build_understanding
 
 
 @cache

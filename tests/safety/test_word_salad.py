@@ -12,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.app import build_understanding
 from assistant.skill_api import Safety
 from assistant.testing import Kind, SafetyRig, SaladTally, WordSalad
 from assistant.testing.rig import chaotic_model
+from assistant.wiring import build_understanding
 from tests.conftest import AWAIT_LIMIT
 from tests.safety.conftest import shared
 

@@ -14,8 +14,8 @@ from assistant.service import FakeNotifier, Watchdog, watchdog_interval_s
 from assistant.stt import FakeSpeechToText
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import FakeVoiceActivity
-from assistant.voice import Engines, build_voice_pipeline
 from assistant.wake import FakeWakeWord
+from assistant.wiring import Engines, build_voice_pipeline
 from tests.conftest import AWAIT_LIMIT
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.app import build_understanding
 from assistant.errors import SkillLoadError
+from assistant.wiring import build_understanding
 from skills.factory.plant import load_plant
 
 

@@ -270,12 +270,13 @@ def test_a_prompt_sentence_really_said_is_taken() -> None:
 
 @pytest.fixture(scope="module")
 def renaming() -> Iterator[WhisperSpeechToText]:
-    from assistant.app import build_assistant
-    from assistant.voice import command_prompt
+    from assistant.stt.vocabulary import command_prompt
+    from assistant.wiring import build_assistant
 
     assistant = build_assistant(lambda _e: None)
     understanding = assistant.understanding
-    stt = WhisperSpeechToText(prompt=command_prompt(assistant),
+    stt = WhisperSpeechToText(prompt=command_prompt(
+        assistant.skills.sentences, assistant.understanding.catalog),
                               accept=understanding.fully_understands,
                               renamings=understanding.renamings)
     yield stt

@@ -1,70 +1,136 @@
-"""Building the voice pipeline on the real engines, and running it on a file or live."""
+"""The one place the assistant is put together, for chat, parse, run, serve and demo: the
+skills and the text core (understanding, dispatcher, dialogue, audit), the engines with
+their checked models, and the voice pipeline joining them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.app import Assistant, build_assistant
 from assistant.audio import AudioSink, AudioSource
-from assistant.dialogue import CONFIRM_SECONDS
-from assistant.events import ErrorEvent, EventSink
+from assistant.dialogue import CONFIRM_SECONDS, Dialogue
+from assistant.dispatch.audit import AuditLog
+from assistant.dispatch.dispatcher import Dispatcher
+from assistant.events import ErrorEvent, EventSink, ReplyEvent, TurnEvents
 from assistant.llm.base import LanguageModel
 from assistant.llm.setup import LanguageModelSettings, try_language_model
-from assistant.models import ModelManifest
+from assistant.manifest import ModelManifest
 from assistant.nlu.classifier import IntentClassifier
-from assistant.nlu.expand import canonical_sentence
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Understanding
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
+from assistant.plugins import LoadedSkills, close_backends, discover_skills, load_skills
 from assistant.stt import SpeechToText
+from assistant.stt.vocabulary import command_prompt, vosk_phrases
 from assistant.tts import TextToSpeech
 from assistant.vad import Endpointer, EndpointSettings, MicroVadActivity, VoiceActivity
 from assistant.wake import PhraseSupport, WakeWordDetector
 
-__all__ = ["Engines", "VoiceSession", "VoiceSettings", "build_engines", "build_voice_pipeline"]
-
-_NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "point",
-    "minus",
-    "and",
-    "a",
-    "half",
-    "quarter",
-    "quarters",
+__all__ = [
+    "Assistant",
+    "Engines",
+    "Notices",
+    "VoiceSession",
+    "VoiceSettings",
+    "build_assistant",
+    "build_engines",
+    "build_understanding",
+    "build_voice_pipeline",
+    "default_audit_path",
 ]
+
+
+def default_audit_path() -> Path:
+    """``$ASSISTANT_AUDIT_LOG``, else the user's state directory."""
+    configured = os.environ.get("ASSISTANT_AUDIT_LOG")
+    if configured:
+        return Path(configured)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "assistant" / "audit.jsonl"
+
+
+def build_understanding(
+    enabled: Collection[str] | None = None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    notify: Callable[[str], None] = lambda _text: None,
+    classifier: IntentClassifier | None = None,
+) -> tuple[LoadedSkills, Understanding]:
+    """Load the skills and build the tiers (a trained classifier may be reused)."""
+    loaded = load_skills(discover_skills(enabled), configs, notify)
+    return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
+
+
+class Notices:
+    """What the skills say unprompted (a timer rang), kept for the voice pipeline to speak
+    between turns; each is also a ``reply`` event when it is said."""
+
+    def __init__(self) -> None:
+        self._waiting: deque[str] = deque(maxlen=16)
+
+    def put(self, text: str) -> None:
+        self._waiting.append(text)
+
+    def drain(self) -> list[str]:
+        texts = list(self._waiting)
+        self._waiting.clear()
+        return texts
+
+
+@dataclass
+class Assistant:
+    skills: LoadedSkills
+    understanding: Understanding
+    dispatcher: Dispatcher
+    dialogue: Dialogue
+    audit: AuditLog
+    notices: Notices = field(default_factory=Notices)
+
+    def backend(self, skill: str) -> object:
+        return self.skills.runtimes[skill].backend
+
+    async def aclose(self) -> None:
+        """Close the skills' back ends (bus connections), then the audit log."""
+        try:
+            await close_backends(self.skills.runtimes)
+        finally:
+            self.audit.close()
+
+
+def build_assistant(
+    emit: EventSink,
+    *,
+    audit_path: Path | None = None,
+    enabled: Collection[str] | None = None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+    now_ms: Callable[[], float] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    confirm_seconds: float = CONFIRM_SECONDS,
+    classifier: IntentClassifier | None = None,
+    audit: AuditLog | None = None,
+) -> Assistant:
+    """Everything the text core needs, wired; the skills' notices become reply events.
+    ``audit`` is a log of the caller's (``audit_path`` is then not used)."""
+    started = clock()
+    timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
+
+    notices = Notices()
+
+    def notify(text: str) -> None:
+        emit(ReplyEvent(t_ms=timestamp(), text=text))
+        notices.put(text)
+
+    loaded, understanding = build_understanding(enabled, configs, notify, classifier)
+    audit = audit or AuditLog(audit_path or default_audit_path())
+    events = TurnEvents(emit)
+    dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)
+    dialogue = Dialogue(understanding, dispatcher, events, now_ms=timestamp, clock=clock,
+                        confirm_seconds=confirm_seconds)
+    return Assistant(loaded, understanding, dispatcher, dialogue, audit, notices)
 
 
 @dataclass(frozen=True)
@@ -130,25 +196,6 @@ class Engines:
                 await engine.aclose()
 
 
-def command_prompt(assistant: Assistant) -> str:
-    """One plain sentence per tool, from its first template (how commands here sound),
-    then the configured names ("Machines: press one, lathe, ..."), last because a long
-    prompt is cut from the front."""
-    seen: set[str] = set()
-    sentences = []
-    for template in assistant.skills.sentences:
-        if template.example or template.tool in seen:
-            continue
-        seen.add(template.tool)
-        text = canonical_sentence(template, assistant.understanding.catalog.specs[template.tool])
-        sentences.append(text[:1].upper() + text[1:] + ".")
-    for list_name, values in assistant.understanding.catalog.lists.items():
-        names = [aliases[0] if aliases else ident.replace("_", " ")
-                 for ident, aliases in values.items()]
-        sentences.append(f"{list_name.capitalize()}: {', '.join(names)}.")
-    return " ".join(sentences)
-
-
 def build_engines(settings: VoiceSettings, assistant: Assistant, *,
                   paced: bool = False) -> Engines:
     """Load every engine once, with its model checked against the manifest. ``paced``
@@ -169,8 +216,8 @@ def build_engines(settings: VoiceSettings, assistant: Assistant, *,
                 "the Vosk engine needs a model "
                 "directory (vosk_model_dir), e.g. vosk-model-small-en-us-0.15",
             )
-        vocabulary = sorted(assistant.understanding.matcher.vocabulary)
-        phrases = [*vocabulary, *_NUMBER_WORDS] if settings.vosk_restrict_to_skills else None
+        phrases = (vosk_phrases(assistant.understanding.matcher.vocabulary)
+                   if settings.vosk_restrict_to_skills else None)
         stt = VoskSpeechToText(settings.vosk_model_dir, phrases=phrases)
     else:
         from assistant.stt.whisper import WhisperSpeechToText
@@ -178,7 +225,8 @@ def build_engines(settings: VoiceSettings, assistant: Assistant, *,
         whisper = WhisperSpeechToText(
             settings.whisper_model,
             fallback=None if settings.whisper_fallback == "none" else settings.whisper_fallback,
-            prompt=command_prompt(assistant),
+            prompt=command_prompt(assistant.skills.sentences,
+                                  assistant.understanding.catalog),
             window_s=settings.whisper_window_s,
             accept=assistant.understanding.fully_understands,
             agree=assistant.understanding.confirms,

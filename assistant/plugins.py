@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from assistant.catalog import Catalog
+from assistant.dispatch.catalog import Catalog
 from assistant.errors import SkillLoadError
 from assistant.nlu.templates import TemplateSentence, load_templates
 from assistant.skill_api import Skill, SkillContext, SkillRuntime

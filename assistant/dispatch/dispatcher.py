@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.audit import AuditLog
-from assistant.catalog import Catalog
+from assistant.dispatch.audit import AuditLog
+from assistant.dispatch.catalog import Catalog
 from assistant.errors import AuditError, BackendError, UnconfirmedError
 from assistant.events import (
     ActionEvent,

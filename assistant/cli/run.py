@@ -16,7 +16,7 @@ from assistant.audio.wavfile import WavFileSink, WavFileSource, read_wav, write_
 from assistant.cli.output import event_printer, json_line
 from assistant.errors import AssistantError
 from assistant.events import Event
-from assistant.voice import VoiceSettings, build_voice_pipeline
+from assistant.wiring import VoiceSettings, build_voice_pipeline
 
 __all__ = ["DEMO_SCRIPT", "parse_audio", "run_demo", "run_file", "run_live"]
 
@@ -58,8 +58,7 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
 async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings,
                       **options: Any) -> None:
     """Transcribe each WAV path and decide it, one JSON object per line; nothing runs."""
-    from assistant.app import build_assistant
-    from assistant.voice import build_engines
+    from assistant.wiring import build_assistant, build_engines
 
     assistant = build_assistant(lambda _event: None, **options)
     engines = build_engines(settings, assistant)
@@ -109,7 +108,7 @@ def synthesize_session(script: Iterable[tuple[str, float]], path: Path) -> float
     from piper import PiperVoice
 
     from assistant.audio.convert import to_assistant_rate
-    from assistant.models import ModelManifest
+    from assistant.manifest import ModelManifest
 
     folder = ModelManifest.load().get("piper-en_US-joe-medium").verified()
     voice = PiperVoice.load(folder / "en_US-joe-medium.onnx",

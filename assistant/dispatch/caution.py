@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assistant.catalog import Catalog
+from assistant.dispatch.catalog import Catalog
 from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.skill_api import Safety
 from assistant.stt import Transcript
