@@ -9,9 +9,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from assistant.config import AssistantConfig, Problem
+from assistant.config import NO_LANGUAGE_MODEL, AssistantConfig, Problem
 from assistant.errors import AssistantError
-from assistant.llm.setup import NO_LANGUAGE_MODEL
 from assistant.manifest import ModelManifest
 from assistant.plugins import ENTRY_POINT_GROUP
 

@@ -77,7 +77,7 @@ async def through_the_assistant(configs: dict[str, Any], sentences: list[str],
     """Typed command to the action event, through understanding and the dispatcher."""
     events: list[Event] = []
     assistant = build_assistant(events.append, audit_path=Path("/tmp/bench-buses-audit.jsonl"),
-                                configs=configs)
+                                skill_configs=configs)
     try:
         async def command(index: int) -> None:
             before = len(events)

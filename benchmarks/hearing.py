@@ -42,10 +42,10 @@ sys.path.insert(0, str(HERE))
 from voice import FALSE_WAKE_TALK, _speech_end, pct, pipeline_rss, run_one, word_errors  # noqa: E402
 
 from assistant.audio.wavfile import read_wav  # noqa: E402
+from assistant.config import AssistantConfig  # noqa: E402
 from assistant.events import Event  # noqa: E402
 from assistant.wiring import (  # noqa: E402
     Engines,
-    VoiceSettings,
     build_assistant,
     build_engines,
 )
@@ -174,7 +174,7 @@ async def measure(rows: list[tuple[str, str | None, dict[str, Any]]], args: argp
                   folder: Path) -> tuple[list[Clip], float]:
     started = time.perf_counter()
     assistant = build_assistant(lambda _e: None, audit_path=folder / "audit.jsonl")
-    engines = build_engines(VoiceSettings(), assistant)
+    engines = build_engines(AssistantConfig(), assistant)
     load_s = time.perf_counter() - started
     talkers = ["en-us", "en-gb+f2", "en-029", "en-us+f4"] * 9
     babble = [espeak(s, v, 160) for s, v in zip(FALSE_WAKE_TALK, talkers, strict=False)]
@@ -227,7 +227,7 @@ def human_recordings() -> list[tuple[Path, str]]:
 async def human_wer() -> tuple[int, int, int]:
     """Word errors, reference words and recordings, through the configured recognizer."""
     assistant = build_assistant(lambda _e: None)
-    engines = build_engines(VoiceSettings(), assistant)
+    engines = build_engines(AssistantConfig(), assistant)
     errors = words = 0
     pairs = human_recordings()
     for wav, reference in pairs:

@@ -29,9 +29,9 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
 from assistant.audio.wavfile import WavFileSink, WavFileSource, write_wav  # noqa: E402
+from assistant.config import AssistantConfig  # noqa: E402
 from assistant.events import Event  # noqa: E402
 from assistant.wiring import (  # noqa: E402
-    VoiceSettings,
     build_assistant,
     build_engines,
     build_voice_pipeline,
@@ -97,7 +97,7 @@ async def trial(engines: Any, classifier: Any, request: str, gap_s: float,
 
 async def main_async(args: argparse.Namespace) -> str:
     assistant = build_assistant(lambda _e: None, audit_path=Path(tempfile.mkdtemp()) / "a.jsonl")
-    engines = build_engines(VoiceSettings(), assistant, paced=True)
+    engines = build_engines(AssistantConfig(), assistant, paced=True)
     classifier = assistant.understanding.classifier
     results = []
     with tempfile.TemporaryDirectory() as folder:

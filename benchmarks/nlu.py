@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.llm.setup import LanguageModelSettings, open_language_model
+from assistant.config import LanguageModelConfig
+from assistant.llm.setup import open_language_model
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.plugins import discover_skills, load_skills
@@ -189,8 +190,8 @@ async def run_config(config: str, names: list[str], model_path: Path | None,
     model = None
     load_s = 0.0
     if config != "none":
-        settings = (LanguageModelSettings(path=model_path, sha256=model_sha256)
-                    if config == "path" else LanguageModelSettings(name=config))
+        settings = (LanguageModelConfig(path=model_path, sha256=model_sha256)
+                    if config == "path" else LanguageModelConfig(name=config))
         started = time.perf_counter()
         model = await asyncio.to_thread(open_language_model, settings,
                                         prompt_prefix(loaded.catalog))

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.llm.setup import LanguageModelSettings, attach_language_model
+from assistant.config import LanguageModelConfig
+from assistant.llm.setup import attach_language_model
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Decision, Understanding
 from assistant.skill_api import Safety
@@ -222,7 +223,7 @@ async def _main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         pools = sample_pools(build_assistant(lambda _e: None, classifier=classifier,
                                              audit_path=Path(folder) / "a.jsonl",
-                                             configs={"vehicle": {}, "factory": {}}),
+                                             skill_configs={"vehicle": {}, "factory": {}}),
                              random.Random(args.seed))
     print(f"sessions: {args.steps} steps ...", flush=True)
     sessions = await run_sessions(args.steps, 200, args.seed, classifier, pools)
@@ -236,7 +237,7 @@ async def _main(args: argparse.Namespace) -> None:
     chaotic = await run_salad(chaotic_understanding, args.salads // 5, args.seed + 2)
     raw_count, raw_tools, raw_stops = raw_sentences(understanding, args.salads, args.seed + 3)
     modelled = build_understanding(classifier=classifier)[1]
-    model, notice = attach_language_model(modelled, LanguageModelSettings())
+    model, notice = attach_language_model(modelled, LanguageModelConfig())
     if notice:
         print(f"  {notice}")
     try:

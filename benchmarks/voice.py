@@ -32,11 +32,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from assistant.audio import AudioChunk  # noqa: E402
 from assistant.audio.wavfile import WavFileSink, WavFileSource, write_wav  # noqa: E402
+from assistant.config import AssistantConfig, SpeechToTextConfig  # noqa: E402
 from assistant.events import Event  # noqa: E402
 from assistant.nlu.normalize import normalize  # noqa: E402
 from assistant.wiring import (  # noqa: E402
     Engines,
-    VoiceSettings,
     build_assistant,
     build_engines,
     build_voice_pipeline,
@@ -349,7 +349,8 @@ async def main_async(args: argparse.Namespace) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     assistant = build_assistant(lambda _e: None, audit_path=folder / "audit.jsonl")
-    engines = build_engines(VoiceSettings(whisper_window_s=args.whisper_window), assistant)
+    engines = build_engines(AssistantConfig(speech_to_text=SpeechToTextConfig(
+        whisper_window_s=args.whisper_window)), assistant)
     classifier = assistant.understanding.classifier
     load_s = time.perf_counter() - started
     commands = COMMANDS[: args.commands] if args.commands else COMMANDS
@@ -444,7 +445,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="8 commands, 3 minutes of talk")
     parser.add_argument("--commands", type=int, default=0, help="use the first N commands")
     parser.add_argument("--false-wake-minutes", type=float, default=120.0)
-    parser.add_argument("--whisper-window", type=float, default=VoiceSettings.whisper_window_s,
+    parser.add_argument("--whisper-window", type=float,
+                        default=SpeechToTextConfig().whisper_window_s,
                         help="seconds of audio Whisper's encoder looks at")
     parser.add_argument("--report", type=Path, default=HERE / "reports" / "voice.md")
     args = parser.parse_args()

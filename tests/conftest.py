@@ -83,7 +83,7 @@ def make_session(
         clock = FakeClock()
         path = audit_path or tmp_path / "audit.jsonl"
         assistant = build_assistant(events.append, audit_path=path, clock=clock,
-                                    classifier=classifier, configs=configs or None)
+                                    classifier=classifier, skill_configs=configs or None)
         return Session(assistant, events, clock, path)
 
     return make

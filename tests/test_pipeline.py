@@ -15,14 +15,15 @@ import pytest
 
 from assistant.audio import BYTES_PER_CHUNK, MS_PER_CHUNK, AudioChunk
 from assistant.audio.wavfile import WavFileSink
+from assistant.config import AssistantConfig, VoiceActivityConfig
 from assistant.errors import SpeechToTextError, TextToSpeechError
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.stt import FakeSpeechToText, Transcript
 from assistant.tts import FakeTextToSpeech
-from assistant.vad import EndpointSettings, FakeVoiceActivity
+from assistant.vad import FakeVoiceActivity
 from assistant.wake import FakeWakeWord
-from assistant.wiring import Engines, VoiceSession, VoiceSettings, build_voice_pipeline
+from assistant.wiring import Engines, VoiceSession, build_voice_pipeline
 from tests.conftest import AWAIT_LIMIT
 
 WAKE, SILENCE = 1, 0
@@ -58,7 +59,7 @@ def _utterance(texts: list[str], audio: bytes) -> str:
 
 def _session(
     texts: list[str], marks: list[int], classifier: IntentClassifier, tmp_path: Path,
-    *, stt: Any = None, tts: Any = None, settings: VoiceSettings | None = None, **configs: Any
+    *, stt: Any = None, tts: Any = None, config: AssistantConfig | None = None, **configs: Any
 ) -> tuple[VoiceSession, list[Event], WavFileSink]:
     events: list[Event] = []
     sink = WavFileSink(None)
@@ -70,8 +71,8 @@ def _session(
     )
     session = build_voice_pipeline(source=ScriptSource(marks), sink=sink, emit=events.append,
                                    audit_path=tmp_path / "audit.jsonl", engines=engines,
-                                   classifier=classifier, configs=configs or None,
-                                   settings=settings)
+                                   classifier=classifier, skill_configs=configs or None,
+                                   config=config)
     return session, events, sink
 
 
@@ -213,9 +214,10 @@ async def test_a_whole_command_at_a_pause_is_acted_on_without_waiting_for_the_en
 ) -> None:
     heard: list[int] = []
     marks = script(("wake", 0), ("say", 2), ("silence", 10))
-    settings = VoiceSettings(endpoint=EndpointSettings(pause_quiet_ms=100, end_quiet_ms=250))
+    config = AssistantConfig(voice_activity=VoiceActivityConfig(pause_quiet_ms=100,
+                                                                end_quiet_ms=250))
     session, events, _ = _session([], marks, classifier, tmp_path,
-                                  stt=_always("lock the doors", heard), settings=settings)
+                                  stt=_always("lock the doors", heard), config=config)
     await _run(session)
     speech_stopped_ms = 11 * MS_PER_CHUNK
     ended = next(e for e in events if e.TYPE.value == "speech_end")

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.audio import BYTES_PER_CHUNK, MS_PER_CHUNK, AudioChunk
-from assistant.vad import Endpoint, Endpointer, EndpointKind, EndpointSettings
+from assistant.config import VoiceActivityConfig
+from assistant.vad import Endpoint, Endpointer, EndpointKind
 
 FRAMES = BYTES_PER_CHUNK // 320
 
@@ -39,7 +40,7 @@ def test_speech_then_quiet_ends_the_command() -> None:
 
 
 def test_no_speech_times_out() -> None:
-    endpointer = Endpointer(EndpointSettings(no_speech_timeout_ms=1000))
+    endpointer = Endpointer(VoiceActivityConfig(no_speech_timeout_ms=1000))
     endpointer.start(0.0)
     seen = _feed(endpointer, [(30, 0.0)] * 20)
     assert seen == [("no_speech", seen[0][1])]
@@ -47,21 +48,21 @@ def test_no_speech_times_out() -> None:
 
 
 def test_digital_silence_is_never_speech() -> None:
-    endpointer = Endpointer(EndpointSettings(no_speech_timeout_ms=800))
+    endpointer = Endpointer(VoiceActivityConfig(no_speech_timeout_ms=800))
     endpointer.start(0.0)
     seen = _feed(endpointer, [(0, 1.0)] * 15)
     assert [kind for kind, _ in seen] == ["no_speech"]
 
 
 def test_a_long_command_is_cut() -> None:
-    endpointer = Endpointer(EndpointSettings(max_speech_ms=1000))
+    endpointer = Endpointer(VoiceActivityConfig(max_speech_ms=1000))
     endpointer.start(0.0)
     seen = _feed(endpointer, [(3000, 0.99)] * 30)
     assert seen[-1][0] == EndpointKind.TOO_LONG.value
 
 
 def test_the_lead_in_before_the_voice_is_trimmed() -> None:
-    endpointer = Endpointer(EndpointSettings(onset_margin_ms=100))
+    endpointer = Endpointer(VoiceActivityConfig(onset_margin_ms=100))
     endpointer.start(0.0)
     result = None
     for index, (level, probability) in enumerate([(30, 0.0)] * 8 + [(3000, 0.99)] * 10 +
@@ -73,7 +74,7 @@ def test_the_lead_in_before_the_voice_is_trimmed() -> None:
 
 
 def test_a_pause_offers_the_audio_and_the_end_names_it() -> None:
-    endpointer = Endpointer(EndpointSettings(pause_quiet_ms=100))
+    endpointer = Endpointer(VoiceActivityConfig(pause_quiet_ms=100))
     endpointer.start(0.0)
     found = _endpoints(endpointer, [(30, 0.0)] * 5 + [(3000, 0.99)] * 15 + [(30, 0.0)] * 10)
     kinds = [e.kind for e in found]
@@ -85,7 +86,7 @@ def test_a_pause_offers_the_audio_and_the_end_names_it() -> None:
 
 
 def test_voice_after_a_pause_makes_the_pause_stale() -> None:
-    endpointer = Endpointer(EndpointSettings(pause_quiet_ms=100))
+    endpointer = Endpointer(VoiceActivityConfig(pause_quiet_ms=100))
     endpointer.start(0.0)
     pattern = ([(30, 0.0)] * 5 + [(3000, 0.99)] * 10 + [(30, 0.0)] * 2 + [(3000, 0.99)] * 10
                + [(30, 0.0)] * 10)

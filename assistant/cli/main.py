@@ -7,17 +7,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from assistant.config import DEFAULT_LANGUAGE_MODEL, AssistantConfig
 from assistant.errors import AssistantError
-from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL, LanguageModelSettings
-from assistant.wiring import VoiceSettings
-
-if TYPE_CHECKING:
-    from assistant.config import AssistantConfig
 
 __all__ = ["main"]
 
@@ -99,41 +94,45 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                        help="longest a model decision may take; past it: no tool (default 1000)")
 
 
+_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("wake_model", "wake", "model"),
+    ("wake_threshold", "wake", "threshold"),
+    ("stt", "speech_to_text", "engine"),
+    ("whisper_model", "speech_to_text", "whisper_model"),
+    ("vosk_model", "speech_to_text", "vosk_model_dir"),
+    ("tts_voice", "text_to_speech", "voice"),
+    ("slm", "language_model", "name"),
+    ("slm_model", "language_model", "path"),
+    ("slm_sha256", "language_model", "sha256"),
+    ("slm_budget_ms", "language_model", "budget_ms"),
+    ("skills", "skills", "enabled"),
+    ("confirm_seconds", "skills", "confirm_seconds"),
+    ("audit_log", "service", "audit_log"),
+    ("input_device", "audio", "input_device"),
+    ("output_device", "audio", "output_device"),
+    ("speed", "vehicle", "speed_kmh"),
+    ("plant", "factory", "plant_file"),
+)
+"""Each command-line option that sets a configuration key: (option, section, key)."""
+
+
 def _config(args: argparse.Namespace) -> AssistantConfig:
+    """The configuration (file, then environment), with the command line's options on
+    top; read once per command."""
     from assistant.config import load_config
 
-    loaded: AssistantConfig = getattr(args, "loaded_config", None) or load_config(args.config)
-    args.loaded_config = loaded
+    loaded: AssistantConfig | None = getattr(args, "loaded_config", None)
+    if loaded is None:
+        changes: dict[str, dict[str, Any]] = {}
+        for option, section, key in _OPTIONS:
+            value = getattr(args, option, None)
+            if value is not None and value != []:  # a bare --skills: as configured
+                changes.setdefault(section, {})[key] = value
+        if getattr(args, "vosk_any_words", None):
+            changes.setdefault("speech_to_text", {})["vosk_restrict_to_skills"] = False
+        loaded = load_config(args.config).overridden(changes)
+        args.loaded_config = loaded
     return loaded
-
-
-def _given(args: argparse.Namespace, **flags: str) -> dict[str, Any]:
-    """The options given on the command line, under the settings' names."""
-    return {field: getattr(args, flag) for field, flag in flags.items()
-            if getattr(args, flag, None) is not None}
-
-
-def _model_settings(args: argparse.Namespace) -> LanguageModelSettings:
-    return replace(_config(args).language_model_settings(),
-                   **_given(args, name="slm", path="slm_model", sha256="slm_sha256",
-                            budget_ms="slm_budget_ms"))
-
-
-def _skill_configs(args: argparse.Namespace, *, buses: bool = True) -> dict[str, Any]:
-    configs = _config(args).skill_configs()
-    if getattr(args, "speed", None) is not None:
-        configs["vehicle"]["speed_kmh"] = args.speed
-    if getattr(args, "plant", None) is not None:
-        configs["factory"] = {**configs["factory"], "plant_file": str(args.plant)}
-        configs["factory"].pop("plant", None)
-    if not buses:
-        configs["vehicle"].pop("can", None)
-        configs["factory"].pop("modbus", None)
-    return configs
-
-
-def _enabled(args: argparse.Namespace) -> list[str] | None:
-    return getattr(args, "skills", None) or _config(args).skills.enabled
 
 
 def _voice_options(parser: argparse.ArgumentParser) -> None:
@@ -152,32 +151,22 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
     _model_options(parser)
 
 
-def _voice_settings(args: argparse.Namespace) -> VoiceSettings:
-    """The configuration's engines, with the command line's options on top."""
-    given = _given(args, wake_model="wake_model", wake_threshold="wake_threshold",
-                   stt_engine="stt", whisper_model="whisper_model", vosk_model_dir="vosk_model",
-                   tts_voice="tts_voice")
-    if args.vosk_any_words:
-        given["vosk_restrict_to_skills"] = False
-    return replace(_config(args).voice_settings(), language_model=_model_settings(args),
-                   **given)
-
-
 def _parse(args: argparse.Namespace) -> int:
+    config = _config(args)
     if args.audio:
         from assistant.cli.run import parse_audio
 
         lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
-        asyncio.run(parse_audio(lines, sys.stdout, settings=_voice_settings(args),
-                                enabled=_enabled(args), configs=_skill_configs(args, buses=False)))
+        asyncio.run(parse_audio(lines, sys.stdout, config=config))
         return 0
     from assistant.cli.parse import parse_lines
     from assistant.llm.setup import attach_language_model
     from assistant.wiring import build_understanding
 
     # Nothing runs: the skills get their names and lists, not the buses.
-    _, understanding = build_understanding(_enabled(args), _skill_configs(args, buses=False))
-    model, notice = attach_language_model(understanding, _model_settings(args))
+    _, understanding = build_understanding(config.skills.enabled,
+                                           config.skill_configs(buses=False))
+    model, notice = attach_language_model(understanding, config.language_model)
     if notice:
         print(f"assistant: {notice}", file=sys.stderr)
 
@@ -196,28 +185,22 @@ def _run(args: argparse.Namespace) -> int:
     from assistant.cli.run import run_file, run_live
 
     config = _config(args)
-    options = {"audit_path": args.audit_log or config.service.audit_log,
-               "enabled": _enabled(args), "confirm_seconds": config.skills.confirm_seconds}
-    settings, configs = _voice_settings(args), _skill_configs(args)
     if args.input is not None:
-        asyncio.run(with_buses(configs, lambda resolved: run_file(
-            args.input, args.output, sys.stdout, as_json=args.json, settings=settings,
-            realtime=args.realtime, configs=resolved, **options)))
+        asyncio.run(with_buses(config, lambda resolved: run_file(
+            args.input, args.output, sys.stdout, as_json=args.json, config=config,
+            realtime=args.realtime, skill_configs=resolved)))
     else:
-        asyncio.run(with_buses(configs, lambda resolved: run_live(
-            sys.stdout, as_json=args.json, settings=settings,
-            input_device=args.input_device or config.audio.input_device or None,
-            output_device=args.output_device or config.audio.output_device or None,
-            configs=resolved, **options)))
+        asyncio.run(with_buses(config, lambda resolved: run_live(
+            sys.stdout, as_json=args.json, config=config, skill_configs=resolved)))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from assistant.cli.run import run_demo
 
-    settings, configs = _voice_settings(args), _skill_configs(args)
-    asyncio.run(with_buses(configs, lambda resolved: run_demo(
-        args.dir, sys.stdout, settings=settings, configs=resolved), announce=True))
+    config = _config(args)
+    asyncio.run(with_buses(config, lambda resolved: run_demo(
+        args.dir, sys.stdout, config=config, skill_configs=resolved), announce=True))
     return 0
 
 
@@ -232,22 +215,20 @@ def _chat(args: argparse.Namespace) -> int:
         # Bytes decoded line by line: one bad line must not end the conversation.
         lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
     config = _config(args)
-    confirm_seconds = args.confirm_seconds or config.skills.confirm_seconds
-    model, enabled = _model_settings(args), _enabled(args)
-    asyncio.run(with_buses(_skill_configs(args), lambda resolved: run_chat(
-        lines, sys.stdout, as_json=args.json, echo=args.demo, language_model=model,
-        audit_path=args.audit_log or config.service.audit_log, enabled=enabled,
-        configs=resolved, confirm_seconds=confirm_seconds)))
+    asyncio.run(with_buses(config, lambda resolved: run_chat(
+        lines, sys.stdout, as_json=args.json, echo=args.demo, config=config,
+        skill_configs=resolved)))
     return 0
 
 
-async def with_buses(configs: dict[str, Any],
+async def with_buses(config: AssistantConfig,
                      session: Callable[[dict[str, Any]], Awaitable[Any]], *,
                      announce: bool = False) -> None:
-    """Run ``session`` with the simulators the configuration asks for."""
+    """Run ``session`` with the simulators the configuration asks for; it is given the
+    skills' configurations as the simulators resolved them."""
     from assistant.simulators import simulated_buses
 
-    async with simulated_buses(configs) as simulators:
+    async with simulated_buses(config.skill_configs()) as simulators:
         if announce:
             for running in simulators.running:
                 print(f"Started the {running}.")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
+from assistant.config import DEFAULT_LANGUAGE_MODEL
 from assistant.errors import ModelError
-from assistant.llm.setup import DEFAULT_LANGUAGE_MODEL
 from assistant.manifest import ModelEntry, ModelManifest, user_model
 
 __all__ = ["list_models"]

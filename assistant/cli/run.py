@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,22 +14,24 @@ import numpy as np
 
 from assistant.audio.wavfile import WavFileSink, WavFileSource, read_wav, write_wav
 from assistant.cli.output import event_printer, json_line
+from assistant.config import AssistantConfig
 from assistant.errors import AssistantError
 from assistant.events import Event
-from assistant.wiring import VoiceSettings, build_voice_pipeline
+from assistant.wiring import build_voice_pipeline
 
 __all__ = ["DEMO_SCRIPT", "parse_audio", "run_demo", "run_file", "run_live"]
 
 
 async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, as_json: bool,
-                   settings: VoiceSettings, realtime: bool = False, **options: Any) -> None:
+                   config: AssistantConfig, realtime: bool = False,
+                   skill_configs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """The whole pipeline on a WAV file, as fast as the engines allow, or (``realtime``)
     fed at a microphone's pace while turns are worked on, as live."""
     source = WavFileSource(input_path, realtime=realtime)
     sink = WavFileSink(output_path)
     emit = event_printer(out, as_json=as_json)
-    session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
-                                   paced=realtime, **options)
+    session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
+                                   skill_configs=skill_configs, paced=realtime)
     try:
         await session.pipeline.run()
     finally:
@@ -37,16 +39,16 @@ async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, a
         await session.aclose()
 
 
-async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
-                   input_device: str | None, output_device: str | None, **options: Any) -> None:
-    """Microphone and speaker until interrupted."""
+async def run_live(out: TextIO, *, as_json: bool, config: AssistantConfig,
+                   skill_configs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Microphone and speaker (as configured) until interrupted."""
     from assistant.audio.device import MicrophoneSource, SpeakerSink
 
-    source = MicrophoneSource(input_device)
-    sink = SpeakerSink(output_device)
+    source = MicrophoneSource(config.audio.input_device or None)
+    sink = SpeakerSink(config.audio.output_device or None)
     emit = event_printer(out, as_json=as_json)
-    session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
-                                   paced=True, **options)
+    session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
+                                   skill_configs=skill_configs, paced=True)
     try:
         await session.pipeline.run()
     finally:
@@ -55,13 +57,14 @@ async def run_live(out: TextIO, *, as_json: bool, settings: VoiceSettings,
         await session.aclose()
 
 
-async def parse_audio(paths: Iterable[str], out: TextIO, *, settings: VoiceSettings,
-                      **options: Any) -> None:
-    """Transcribe each WAV path and decide it, one JSON object per line; nothing runs."""
+async def parse_audio(paths: Iterable[str], out: TextIO, *, config: AssistantConfig) -> None:
+    """Transcribe each WAV path and decide it, one JSON object per line; nothing runs (the
+    skills get no bus)."""
     from assistant.wiring import build_assistant, build_engines
 
-    assistant = build_assistant(lambda _event: None, **options)
-    engines = build_engines(settings, assistant)
+    assistant = build_assistant(lambda _event: None, config,
+                                skill_configs=config.skill_configs(buses=False))
+    engines = build_engines(config, assistant)
     engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:
         print(f"assistant: {engines.language_model_problem}", file=sys.stderr)
@@ -124,8 +127,8 @@ def synthesize_session(script: Iterable[tuple[str, float]], path: Path) -> float
     return len(session) / 16000
 
 
-async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings,
-                   configs: dict[str, Any] | None = None) -> None:
+async def run_demo(folder: Path, out: TextIO, *, config: AssistantConfig,
+                   skill_configs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Speak a session, run it through the pipeline, print the events, keep the replies."""
     spoken = folder / "session.wav"
     replies = folder / "replies.wav"
@@ -146,8 +149,8 @@ async def run_demo(folder: Path, out: TextIO, *, settings: VoiceSettings,
 
     source = WavFileSource(spoken)
     sink = WavFileSink(replies)
-    session = build_voice_pipeline(source=source, sink=sink, emit=emit, settings=settings,
-                                   audit_path=folder / "audit.jsonl", configs=configs)
+    session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
+                                   skill_configs=skill_configs, audit_path=folder / "audit.jsonl")
     try:
         await session.pipeline.run()
     finally:

@@ -46,10 +46,8 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
             sink = SpeakerSink(config.audio.output_device or None)
         audit_path = config.audit_path()
         session = await asyncio.to_thread(
-            build_voice_pipeline, source=source, sink=sink, emit=event_logger(),
-            settings=config.voice_settings(), audit_path=audit_path,
-            enabled=config.skills.enabled, configs=simulators.configs,
-            paced=input_path is None, confirm_seconds=config.skills.confirm_seconds)
+            build_voice_pipeline, source=source, sink=sink, emit=event_logger(), config=config,
+            skill_configs=simulators.configs, paced=input_path is None)
         pipeline = session.pipeline
         tasks: list[asyncio.Task[None]] = []
         try:

@@ -9,10 +9,10 @@ the assistant on its deterministic tiers, said once at start-up by the caller.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.config import LanguageModelConfig
 from assistant.errors import AssistantError, ModelError
 from assistant.llm.base import LanguageModel
 from assistant.manifest import ModelManifest, user_model
@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from assistant.nlu.understand import Understanding
 
 __all__ = [
-    "DEFAULT_LANGUAGE_MODEL",
-    "NO_LANGUAGE_MODEL",
-    "LanguageModelSettings",
     "attach_language_model",
     "model_file",
     "open_language_model",
@@ -32,35 +29,7 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE_MODEL = "smollm2-135m"
-NO_LANGUAGE_MODEL = "none"
-
-
-@dataclass(frozen=True)
-class LanguageModelSettings:
-    """The last tier's model. Units in the field names."""
-
-    name: str = DEFAULT_LANGUAGE_MODEL
-    """A manifest model of kind "llm", or "none" for no model tier."""
-    path: Path | None = None
-    """A user's GGUF file instead of a packaged model (``sha256`` required)."""
-    sha256: str = ""
-    budget_ms: float = 1000.0
-    """Longest a decision may take; past it the answer is no tool."""
-    threads: int = 2
-    warmup_s: float = 60.0
-    """Longest the warm-up at start-up may take; past it the model is not used."""
-
-    @property
-    def enabled(self) -> bool:
-        return self.path is not None or self.name != NO_LANGUAGE_MODEL
-
-    @property
-    def label(self) -> str:
-        return str(self.path) if self.path is not None else self.name
-
-
-def model_file(settings: LanguageModelSettings, manifest: ModelManifest | None = None) -> Path:
+def model_file(settings: LanguageModelConfig, manifest: ModelManifest | None = None) -> Path:
     """The verified GGUF file; a :class:`ModelError` says what is wrong and what to do."""
     if settings.path is not None:
         if not settings.sha256:
@@ -78,7 +47,7 @@ def model_file(settings: LanguageModelSettings, manifest: ModelManifest | None =
     return folder / next(iter(entry.files))
 
 
-def open_language_model(settings: LanguageModelSettings, prefix: str) -> LanguageModel:
+def open_language_model(settings: LanguageModelConfig, prefix: str) -> LanguageModel:
     """Verify, load and warm the configured model; blocking, for start-up (raises
     :class:`AssistantError`)."""
     from assistant.llm.llama import LlamaCppModel
@@ -90,7 +59,7 @@ def open_language_model(settings: LanguageModelSettings, prefix: str) -> Languag
     return model
 
 
-def try_language_model(settings: LanguageModelSettings,
+def try_language_model(settings: LanguageModelConfig,
                        prefix: str) -> tuple[LanguageModel | None, str]:
     """The model, or None and the notice to say once at start-up (empty when no model
     was asked for)."""
@@ -104,7 +73,7 @@ def try_language_model(settings: LanguageModelSettings,
 
 
 def attach_language_model(understanding: Understanding,
-                          settings: LanguageModelSettings) -> tuple[LanguageModel | None, str]:
+                          settings: LanguageModelConfig) -> tuple[LanguageModel | None, str]:
     """Load the configured model as ``understanding``'s last tier; else the notice to say
     once at start-up (empty when no model was asked for)."""
     from assistant.nlu.slm import prompt_prefix

@@ -38,7 +38,6 @@ ringing) are spoken too, because every ``reply`` event is spoken.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import math
 from collections.abc import Awaitable, Coroutine
@@ -189,8 +188,8 @@ class VoicePipeline:
         self.spotter: StopSpotter | None = None
         if self.settings.paced and transcripts is not None:
             self.spotter = StopSpotter(stt, transcripts.acts_at_once, self._preempt,
-                                       dataclasses.replace(self.endpointer.settings,
-                                                           pause_quiet_ms=SPOT_PAUSE_MS))
+                                       self.endpointer.settings.model_copy(
+                                           update={"pause_quiet_ms": SPOT_PAUSE_MS}))
             self.spotter.ignore = self._hearing_itself
         self.progress = 0
         """Chunks worked through: the watchdog is petted from this moving, not a timer."""

@@ -24,9 +24,10 @@ import math
 from collections.abc import Awaitable, Callable
 
 from assistant.audio import AudioChunk
+from assistant.config import VoiceActivityConfig
 from assistant.errors import AssistantError
 from assistant.stt import SpeechToText, Transcript
-from assistant.vad import Endpoint, Endpointer, EndpointKind, EndpointSettings
+from assistant.vad import Endpoint, Endpointer, EndpointKind
 
 __all__ = ["StopSpotter", "spoken_words"]
 
@@ -45,7 +46,7 @@ class StopSpotter:
     reply plays (otherwise the wake word path hears everything)."""
 
     def __init__(self, stt: SpeechToText, is_stop: Callable[[str], bool],
-                 on_stop: StopHandler, settings: EndpointSettings | None = None, *,
+                 on_stop: StopHandler, settings: VoiceActivityConfig | None = None, *,
                  every_ms: float = 160.0) -> None:
         """``on_stop`` runs a stop; it is given the audio's endpoint (a gap, the end, or
         now for a guess while the voice goes on), what was heard, and where the utterance

@@ -143,8 +143,8 @@ class SafetyRig:
         self.audit_path = directory / "audit.jsonl"
         self.assistant: Assistant = build_assistant(
             self.events.append, clock=self.clock, classifier=classifier,
-            audit=AuditLog(self.audit_path, write=self.disk), configs={"vehicle": {},
-                                                                       "factory": {}})
+            audit=AuditLog(self.audit_path, write=self.disk),
+            skill_configs={"vehicle": {}, "factory": {}})
         if model:
             self.assistant.understanding.attach_model(chaotic_model(rng))
         self.salad = WordSalad(self.assistant.understanding, rng)

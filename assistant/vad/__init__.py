@@ -2,8 +2,8 @@
 when it ended, when nobody spoke)."""
 
 from assistant.vad.base import FRAME_BYTES, FakeVoiceActivity, VoiceActivity
-from assistant.vad.endpoint import Endpoint, Endpointer, EndpointKind, EndpointSettings
+from assistant.vad.endpoint import Endpoint, Endpointer, EndpointKind
 from assistant.vad.micro import MicroVadActivity
 
-__all__ = ["FRAME_BYTES", "Endpoint", "EndpointKind", "EndpointSettings", "Endpointer",
+__all__ = ["FRAME_BYTES", "Endpoint", "EndpointKind", "Endpointer",
            "FakeVoiceActivity", "MicroVadActivity", "VoiceActivity"]

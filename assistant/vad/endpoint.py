@@ -20,9 +20,10 @@ from enum import StrEnum
 import numpy as np
 
 from assistant.audio import AudioChunk
+from assistant.config import VoiceActivityConfig
 from assistant.vad.base import FRAME_BYTES
 
-__all__ = ["Endpoint", "EndpointKind", "EndpointSettings", "Endpointer"]
+__all__ = ["Endpoint", "EndpointKind", "Endpointer"]
 FLOOR_FRAMES = 500
 """The noise floor is measured over the last 5 s before a command (an endpointer that
 listens all the time keeps no more)."""
@@ -46,38 +47,11 @@ class Endpoint:
     """PAUSE: its number. SPEECH_ENDED: the pause it ended in, if no voice came since."""
 
 
-@dataclass(frozen=True)
-class EndpointSettings:
-    threshold: float = 0.5
-    """Frame probability (0-1) counted as speech."""
-    end_silence_ms: float = 300.0
-    """Frames (ms) the VAD calls silence that end a command."""
-    end_quiet_ms: float = 250.0
-    """Quiet frames (ms, by energy) that end a command."""
-    pause_quiet_ms: float | None = 100.0
-    """Quiet frames (ms) after which the audio so far is offered as a possibly finished
-    command (the pipeline ends the turn there if it is a whole one); None: never."""
-    quiet_share: float = 0.35
-    """Where "quiet" lies between the noise floor (0) and the command's loudness (1)."""
-    floor_dbfs: float = -60.0
-    """Frames below this level (dB full scale) are never speech."""
-    min_speech_ms: float = 120.0
-    """Voiced time (ms) before a sound counts as the start of a command."""
-    max_speech_ms: float = 8000.0
-    """Longest command (ms); longer is cut and used as it is."""
-    no_speech_timeout_ms: float = 5000.0
-    """Time (ms) to wait for a command to begin."""
-    pre_roll_ms: float = 800.0
-    """Audio (ms) kept from before the VAD saw speech (it notices it late)."""
-    onset_margin_ms: float = 200.0
-    """Audio (ms) kept before the energy onset when the lead-in is trimmed."""
-
-
 class Endpointer:
     """Collects one command's audio between ``start`` and the endpoint it reports."""
 
-    def __init__(self, settings: EndpointSettings | None = None) -> None:
-        self.settings = settings or EndpointSettings()
+    def __init__(self, settings: VoiceActivityConfig | None = None) -> None:
+        self.settings = settings or VoiceActivityConfig()
         self._active = False
         self._started_ms = 0.0
         self._timeout_ms = self.settings.no_speech_timeout_ms

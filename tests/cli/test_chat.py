@@ -39,7 +39,7 @@ def test_confirmation_times_out_in_real_time(tmp_path: Path) -> None:
     script = "start press one\n"
     done = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli.main", "chat", "--json", "--confirm-seconds",
-         "0.5", "--audit-log", str(tmp_path / "audit.jsonl")],
+         "2", "--audit-log", str(tmp_path / "audit.jsonl")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert done.stdin is not None and done.stdout is not None
     done.stdin.write(script)
@@ -53,6 +53,16 @@ def test_confirmation_times_out_in_real_time(tmp_path: Path) -> None:
     done.wait(timeout=60)
     assert seen[-1]["reason"] == "no answer in time"
     assert "action" not in {e["event"] for e in rest}
+
+
+def test_an_option_out_of_range_names_the_key_and_the_range(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli.main", "chat", "--confirm-seconds", "0.5",
+         "--audit-log", str(tmp_path / "audit.jsonl")],
+        check=False, input="", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "skills.confirm_seconds" in done.stderr and "2" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_demo_session_runs(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from assistant.audio.wavfile import WavFileSink, WavFileSource
+from assistant.config import AssistantConfig
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.wiring import (
     Engines,
-    VoiceSettings,
     build_assistant,
     build_engines,
     build_voice_pipeline,
@@ -26,7 +26,7 @@ RUN_LIMIT = 120.0
 
 @pytest.fixture(scope="session")
 def engines() -> Iterator[Engines]:
-    loaded = build_engines(VoiceSettings(), build_assistant(lambda _e: None))
+    loaded = build_engines(AssistantConfig(), build_assistant(lambda _e: None))
     yield loaded
     asyncio.run(loaded.aclose())
 
@@ -61,7 +61,7 @@ def run_audio(engines: Engines, classifier: IntentClassifier,
                                        emit=events.append, engines=engines,
                                        classifier=classifier,
                                        audit_path=tmp_path / "audit.jsonl",
-                                       configs=configs or None)
+                                       skill_configs=configs or None)
 
         async def go() -> None:
             await asyncio.wait_for(session.pipeline.run(), RUN_LIMIT)

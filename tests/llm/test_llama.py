@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from assistant.config import DEFAULT_LANGUAGE_MODEL, LanguageModelConfig
 from assistant.errors import LanguageModelError, ModelError
 from assistant.llm.base import LanguageModel, ModelTimeout
 from assistant.llm.setup import (
-    DEFAULT_LANGUAGE_MODEL,
-    LanguageModelSettings,
     model_file,
     open_language_model,
     try_language_model,
@@ -55,13 +54,13 @@ UTTERANCES = [
 
 @pytest.fixture(scope="module")
 def model_path() -> Path:
-    return model_file(LanguageModelSettings())
+    return model_file(LanguageModelConfig())
 
 
 @pytest.fixture(scope="module")
 def slm(classifier: IntentClassifier) -> Iterator[tuple[Understanding, LanguageModel]]:
     understanding = build_understanding(classifier=classifier)[1]
-    model = open_language_model(LanguageModelSettings(), prompt_prefix(understanding.catalog))
+    model = open_language_model(LanguageModelConfig(), prompt_prefix(understanding.catalog))
     understanding.attach_model(model)
     yield understanding, model
     asyncio.run(model.aclose())
@@ -189,7 +188,7 @@ def corrupted(model_path: Path, tmp_path: Path) -> Path:
 
 def test_a_corrupted_model_file_is_refused(model_path: Path, corrupted: Path) -> None:
     expected = sha256_of(model_path)
-    settings = LanguageModelSettings(path=corrupted, sha256=expected)
+    settings = LanguageModelConfig(path=corrupted, sha256=expected)
     with pytest.raises(ModelError) as raised:
         model_file(settings)
     assert raised.value.code == "model-checksum-mismatch"
@@ -200,7 +199,7 @@ def test_a_corrupted_model_file_is_refused(model_path: Path, corrupted: Path) ->
 
 def test_a_user_model_needs_its_checksum(model_path: Path) -> None:
     with pytest.raises(ModelError) as raised:
-        model_file(LanguageModelSettings(path=model_path))
+        model_file(LanguageModelConfig(path=model_path))
     assert raised.value.code == "model-checksum-missing"
 
 
@@ -247,7 +246,7 @@ def test_the_gemma_parts_are_assembled_once_and_verified(
 
 def test_a_warm_up_past_its_limit_is_the_not_used_notice() -> None:
     """Issue 12: a warm-up over 60 s on a loaded machine crashed start-up with _Stopped."""
-    model, notice = try_language_model(LanguageModelSettings(warmup_s=0.0), "Tools: none\n")
+    model, notice = try_language_model(LanguageModelConfig(warmup_s=0.0), "Tools: none\n")
     assert model is None
     assert "not used" in notice and "warming up" in notice
 

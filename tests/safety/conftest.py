@@ -21,6 +21,6 @@ def shared() -> tuple[IntentClassifier, Pools, Understanding]:
     with tempfile.TemporaryDirectory() as folder:
         assistant = build_assistant(lambda _event: None, audit_path=Path(folder) / "a.jsonl",
                                     classifier=understanding.classifier,
-                                    configs={"vehicle": {}, "factory": {}})
+                                    skill_configs={"vehicle": {}, "factory": {}})
         pools = sample_pools(assistant, random.Random(20261201))
     return understanding.classifier, pools, understanding

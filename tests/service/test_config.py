@@ -3,6 +3,7 @@ overrides, the effective configuration shown, and the plant defined in the file.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -11,9 +12,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from assistant.config import AssistantConfig, config_path, read_config
 from assistant.config_check import config_problems
+from assistant.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "systemd" / "config.toml"
@@ -151,3 +154,53 @@ def test_check_warns_of_environment_variables_that_set_nothing(tmp_path: Path) -
     assert len(warnings) == 2, result.stdout
     assert "ASSISTANT_MODBUS_HOST: unknown environment variable, ignored" in warnings[0]
     assert "did you mean ASSISTANT_WAKE__THRESHOLD?" in warnings[1]
+
+
+def test_the_command_line_beats_the_environment_which_beats_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.cli.main import _config, _parser
+
+    path = tmp_path / "config.toml"
+    path.write_text('[wake]\nthreshold = 0.6\nmodel = "alexa"\n'
+                    '[language_model]\nbudget_ms = 500\nthreads = 1\n', encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_WAKE__THRESHOLD", "0.7")
+    args = _parser().parse_args(["--config", str(path), "parse", "--wake-threshold", "0.8",
+                                 "--slm", "none", "--skills", "vehicle"])
+    config = _config(args)
+    assert config.wake.threshold == 0.8
+    assert config.wake.model == "alexa"
+    assert config.language_model.name == "none" and not config.language_model.enabled
+    assert (config.language_model.budget_ms, config.language_model.threads) == (500, 1)
+    assert config.skills.enabled == ["vehicle"]
+    monkeypatch.delenv("ASSISTANT_WAKE__THRESHOLD")
+    assert _config(_parser().parse_args(["--config", str(path), "run"])).wake.threshold == 0.6
+
+
+def test_the_configuration_is_one_frozen_tree() -> None:
+    config = AssistantConfig()
+    with pytest.raises(ValidationError):
+        config.wake.threshold = 0.9  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        config.wake = config.wake  # type: ignore[misc]
+    changed = config.overridden({"voice_activity": {"end_quiet_ms": 400}})
+    assert changed.voice_activity.end_quiet_ms == 400
+    assert config.voice_activity.end_quiet_ms == 250
+    assert changed.wake is config.wake
+
+
+def test_an_override_out_of_range_names_the_key() -> None:
+    with pytest.raises(ConfigError) as raised:
+        AssistantConfig().overridden({"wake": {"threshold": 3}})
+    assert "wake.threshold" in raised.value.message
+
+
+def test_the_configuration_imports_nothing_above_it() -> None:
+    """The settings are read before anything is built: importing them loads no engine, no
+    skill and none of the text core."""
+    probe = ("import sys, assistant.config; "
+             "print(sorted(m for m in sys.modules if m.startswith(('assistant', 'skills'))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60)
+    loaded = set(ast.literal_eval(done.stdout))
+    assert loaded <= {"assistant", "assistant.errors", "assistant.config",
+                      "assistant.config.sections", "assistant.config.settings"}, loaded

@@ -1,0 +1,228 @@
+"""The sections of the configuration file, one per engine or domain. Each engine is built
+from its own section; every section is frozen once read."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "DEFAULT_LANGUAGE_MODEL",
+    "NO_LANGUAGE_MODEL",
+    "AudioConfig",
+    "CanConfig",
+    "FactoryConfig",
+    "LanguageModelConfig",
+    "LineConfig",
+    "MachineConfig",
+    "ModbusConfig",
+    "Section",
+    "ServiceConfig",
+    "SkillsConfig",
+    "SpeechToTextConfig",
+    "TextToSpeechConfig",
+    "VehicleConfig",
+    "VoiceActivityConfig",
+    "WakeConfig",
+]
+
+DEFAULT_LANGUAGE_MODEL = "smollm2-135m"
+NO_LANGUAGE_MODEL = "none"
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+
+class Section(BaseModel):
+    """A table of the file: unknown keys are mistakes, not silently ignored. No text value
+    is longer than a line of configuration can sensibly be."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+
+
+DeviceName = Annotated[str, Field(max_length=256)]
+
+
+class AudioConfig(Section):
+    input_device: DeviceName = ""
+    """Microphone: part of its name, or its index; empty for the system default."""
+    output_device: DeviceName = ""
+    """Speaker: part of its name, or its index; empty for the system default."""
+
+
+class WakeConfig(Section):
+    engine: Literal["openwakeword", "porcupine"] = "openwakeword"
+    model: str = "hey_jarvis"
+    """A packaged openWakeWord model (hey_jarvis, alexa, hey_mycroft, okay_nabu) or a .tflite
+    path."""
+    threshold: float = Field(0.5, ge=0.05, le=0.99)
+    faint_threshold: float = Field(0.1, ge=0.01, le=0.99)
+    """A score from here up to ``threshold`` wakes only if the speech recognizer also hears
+    the wake phrase (``phrase``); set it to ``threshold`` to turn that off."""
+    phrase: str = ""
+    """The words the wake model listens for; empty: from the packaged model's name."""
+    threshold_while_speaking: float = Field(0.9, ge=0.05, le=0.99)
+    """While the assistant speaks its own voice is in the microphone: a surer score wakes."""
+    refractory_ms: float = Field(2000.0, ge=0.0, le=10000.0)
+    """After a wake, the same word is not heard again for this long."""
+    verify_log_probability: float = Field(-5.0, ge=-20.0, le=0.0)
+    """Mean token log-probability of the wake phrase that confirms a faint wake word."""
+    porcupine_access_key: str = ""
+    porcupine_keyword: str = "jarvis"
+
+
+class SpeechToTextConfig(Section):
+    engine: Literal["whisper", "vosk"] = "whisper"
+    whisper_model: str = "whisper-tiny.en"
+    whisper_fallback: str = "whisper-base"
+    """Tried when the first model's text is not understood; "none" for no second model."""
+    whisper_window_s: float = Field(10.0, ge=5.0, le=30.0)
+    """Seconds of audio Whisper's encoder looks at. With the command prompt, 10 s is as
+    accurate as 30 s on held-out voices and a third of the time."""
+    whisper_nearest: bool = False
+    """Correct text nobody understands to the nearest skill sentence the audio supports
+    (read back, never acted on silently). Off: it costs 1.3-2 s and helps little."""
+    vosk_model_dir: Path | None = None
+    vosk_restrict_to_skills: bool = True
+
+
+class TextToSpeechConfig(Section):
+    voice: str = "piper-en_US-joe-medium"
+
+
+class VoiceActivityConfig(Section):
+    """Where a command begins and ends."""
+
+    threshold: float = Field(0.5, ge=0.05, le=0.99)
+    """Frame probability counted as speech."""
+    end_silence_ms: float = Field(300.0, ge=50.0, le=5000.0)
+    """Frames the voice activity detector calls silence that end a command."""
+    end_quiet_ms: float = Field(250.0, ge=50.0, le=5000.0)
+    """Quiet frames (by energy) that end a command."""
+    pause_quiet_ms: float | None = Field(100.0, ge=20.0, le=5000.0)
+    """Quiet frames after which the audio so far is offered as a possibly finished command
+    (the turn ends there if it is a whole one); absent: never."""
+    quiet_share: float = Field(0.35, gt=0.0, lt=1.0)
+    """Where "quiet" lies between the noise floor (0) and the command's loudness (1)."""
+    floor_dbfs: float = Field(-60.0, ge=-120.0, le=0.0)
+    """Frames below this level (dB full scale) are never speech."""
+    min_speech_ms: float = Field(120.0, ge=0.0, le=2000.0)
+    """Voiced time before a sound counts as the start of a command."""
+    max_speech_ms: float = Field(8000.0, ge=1000.0, le=30000.0)
+    """Longest command; longer is cut and used as it is."""
+    no_speech_timeout_ms: float = Field(5000.0, ge=500.0, le=60000.0)
+    """Time to wait for a command to begin after the wake word."""
+    pre_roll_ms: float = Field(800.0, ge=0.0, le=3000.0)
+    """Audio kept from before the detector saw speech (it notices it late)."""
+    onset_margin_ms: float = Field(200.0, ge=0.0, le=1000.0)
+    """Audio kept before the energy onset when the lead-in is trimmed."""
+
+
+class LanguageModelConfig(Section):
+    """The last tier of understanding."""
+
+    name: str = DEFAULT_LANGUAGE_MODEL
+    """A packaged model (smollm2-135m, gemma3-270m), or "none"."""
+    path: Path | None = None
+    """A GGUF file of your own instead; needs sha256."""
+    sha256: str = Field("", pattern=r"^([0-9a-fA-F]{64})?$")
+    budget_ms: float = Field(1000.0, ge=50.0, le=10000.0)
+    """Longest a decision may take; past it the answer is no tool."""
+    threads: int = Field(2, ge=1, le=64)
+    warmup_s: float = Field(60.0, gt=0.0, le=600.0)
+    """Longest the warm-up at start-up may take; past it the model is not used."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None or self.name != NO_LANGUAGE_MODEL
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+class SkillsConfig(Section):
+    enabled: list[str] | None = None
+    """Skills to load by name; absent: every installed skill."""
+    confirm_seconds: float = Field(8.0, ge=2.0, le=30.0)
+
+    @field_validator("enabled")
+    @classmethod
+    def _some_skill(cls, enabled: list[str] | None) -> list[str] | None:
+        if enabled is not None and not enabled:
+            raise ValueError("no skill would be loaded; name at least one, or leave the key "
+                             "out to load every installed skill")
+        return enabled
+
+
+class CanConfig(Section):
+    interface: str = "virtual"
+    """A python-can interface: virtual (in process), socketcan (vcan0, can0), ..."""
+    channel: str = "vehicle"
+    timeout_s: float = Field(0.5, gt=0.0, le=5.0)
+    """How long a command waits for the body controller's acknowledgement."""
+    simulate_body_controller: bool = True
+    """Run the simulated body controller on this bus (demo, bench, a vcan0 test rig)."""
+
+
+class VehicleConfig(Section):
+    speed_kmh: float = Field(0.0, ge=0.0, le=300.0)
+    """The simulated car's speed at start."""
+    backend: Literal["can", "in_process"] = "can"
+    """can: body and climate over the CAN bus below; in_process: a simulated car, no bus."""
+    can: CanConfig = Field(default_factory=CanConfig)
+
+
+def _host(value: str) -> str:
+    """An IP address or a host name (RFC 1123), as a Modbus client can connect to it."""
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    if len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError("not an IP address or a host name (letters, digits and hyphens, "
+                         "dot-separated, at most 253 characters)")
+    return value
+
+
+class ModbusConfig(Section):
+    host: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)
+    """The PLC's port (usually 502); 0 picks a free one, only with simulate_plc."""
+    timeout_s: float = Field(1.0, gt=0.0, le=10.0)
+    simulate_plc: bool = True
+    """Start the PLC simulator on host:port (loopback) and speak to it."""
+
+
+class MachineConfig(Section):
+    names: list[str] = Field(default_factory=list)
+    """How people say it; the first is how the assistant says it."""
+
+
+class LineConfig(MachineConfig):
+    machines: list[str] = Field(default_factory=list)
+
+
+class FactoryConfig(Section):
+    plant_file: Path | None = None
+    """A plant definition (YAML); or define machines, conveyors and lines here."""
+    machines: dict[str, MachineConfig] | None = None
+    conveyors: dict[str, MachineConfig] | None = None
+    lines: dict[str, LineConfig] | None = None
+    backend: Literal["modbus", "in_process"] = "modbus"
+    """modbus: the PLC below over Modbus TCP; in_process: a simulated plant, no bus."""
+    modbus: ModbusConfig = Field(default_factory=ModbusConfig)
+
+
+class ServiceConfig(Section):
+    audit_log: Path | None = None
+    """Default: $STATE_DIRECTORY/audit.jsonl under systemd, else ~/.local/state."""
+    log_format: Literal["journald", "text"] = "journald"
+    watchdog_stall_s: float = Field(15.0, ge=0.5, le=120.0)
+    """The watchdog is no longer petted once the audio loop has not moved for this long
+    (longer than the slowest turn: transcription, understanding and a reply; shorter than
+    the unit's WatchdogSec)."""
