@@ -78,7 +78,7 @@ async def trial(engines: Any, classifier: Any, request: str, gap_s: float,
                                    audit_path=folder / "audit.jsonl")
     began = time.perf_counter()
     await session.pipeline.run()
-    session.assistant.dispatch.audit.close()
+    session.assistant.audit.close()
     events = [(w - began, e.to_json()) for w, e in timed]
     stop_at = next((w for w, e in events if e["event"] == "action"
                     and e["tool"] == "emergency_stop"), None)

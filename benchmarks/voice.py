@@ -229,7 +229,7 @@ async def run_one(engines: Engines, classifier: Any, audio: np.ndarray,
                                  engines=engines, classifier=classifier,
                                  audit_path=folder / "audit.jsonl")
     await voice.pipeline.run()
-    voice.assistant.dispatch.audit.close()
+    voice.assistant.audit.close()
     return timed, sink, timeline
 
 

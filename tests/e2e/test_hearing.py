@@ -70,12 +70,25 @@ def test_an_uncertain_argument_is_read_back(engines: Engines, classifier: Intent
 
 def test_opposite_readings_ask_which(engines: Engines, classifier: IntentClassifier,
                                      tmp_path: Path) -> None:
-    audio = espeak("unlock the doors", "en-gb-scotland")
-    heard, events = _heard_and_answered(engines, classifier, tmp_path, audio)
-    clarify = [e for e in events if e["event"] == "clarify"]
-    assert clarify and clarify[0]["kind"] == "choose", (heard, events)
-    assert {o["tool"] for o in clarify[0]["options"]} == {"lock_doors", "unlock_doors"}
-    assert not [e for e in events if e["event"] in CALLS]
+    """Which clips the recognizer hears both ways depends on the CPU's arithmetic (the
+    same clip was heard plainly as "Unlock the doors." on another machine), so several
+    clips that mumble the first syllable are tried: every one whose readings name both
+    tools asks, and at least one does."""
+    clips = [("en-gb-scotland", 150), ("en-gb-scotland", 175), ("en-us", 175),
+             ("en-gb-x-rp", 150)]
+    both_ways = 0
+    for voice, speed in clips:
+        heard, events = _heard_and_answered(engines, classifier, tmp_path,
+                                            espeak("unlock the doors", voice, speed=speed))
+        readings = {heard.text.lower(), *(a.lower() for a in heard.alternatives)}
+        if not {"lock the doors.", "unlock the doors."} <= readings:
+            continue
+        both_ways += 1
+        clarify = [e for e in events if e["event"] == "clarify"]
+        assert clarify and clarify[0]["kind"] == "choose", (voice, speed, heard, events)
+        assert {o["tool"] for o in clarify[0]["options"]} == {"lock_doors", "unlock_doors"}
+        assert not [e for e in events if e["event"] in CALLS], (voice, speed, events)
+    assert both_ways, "no clip was heard both ways: the test checked nothing"
 
 
 @pytest.mark.parametrize("case", [

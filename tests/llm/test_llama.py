@@ -246,7 +246,7 @@ def test_the_gemma_parts_are_assembled_once_and_verified(
 
 def test_a_warm_up_past_its_limit_is_the_not_used_notice() -> None:
     """Issue 12: a warm-up over 60 s on a loaded machine crashed start-up with _Stopped."""
-    model, notice = try_language_model(LanguageModelConfig(warmup_s=0.0), "Tools: none\n")
+    model, notice = try_language_model(LanguageModelConfig(warmup_s=0.001), "Tools: none\n")
     assert model is None
     assert "not used" in notice and "warming up" in notice
 
@@ -254,7 +254,7 @@ def test_a_warm_up_past_its_limit_is_the_not_used_notice() -> None:
 def test_a_call_past_its_budget_prints_nothing_on_standard_error() -> None:
     """Issue 12: every timeout printed "Future exception was never retrieved"."""
     done = subprocess.run(
-        [sys.executable, "-m", "assistant.cli.main", "parse", "--slm-budget-ms", "40"],
+        [sys.executable, "-m", "assistant.cli.main", "parse", "--slm-budget-ms", "50"],
         input="get the locks open\nwe are there so end the route\nturn the temperature "
               "immediately down by 3 degrees\n" * 3, capture_output=True, text=True,
         timeout=300, check=True)
