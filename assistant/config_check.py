@@ -1,18 +1,18 @@
 """What a well-formed configuration can still get wrong: names of models that do not
-exist, files that are missing, skills that are not installed, a plant that does not parse.
-Nothing here loads a model or opens a device; ``assistant doctor`` does that."""
+exist, files that are missing, skills that are not installed, and what each skill's own
+``check_config`` finds in its section (a plant that does not parse). Nothing here loads a
+model or opens a device; ``assistant doctor`` does that."""
 
 from __future__ import annotations
 
 import os
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from assistant.config import NO_LANGUAGE_MODEL, AssistantConfig, Problem
-from assistant.errors import AssistantError
+from assistant.errors import SkillLoadError
 from assistant.manifest import ModelManifest
-from assistant.plugins import ENTRY_POINT_GROUP
+from assistant.plugins import installed_skill_names, installed_skills
 
 __all__ = ["config_problems"]
 
@@ -121,40 +121,32 @@ def _language_model_problems(config: AssistantConfig, manifest: ModelManifest) -
 
 
 def _skill_problems(config: AssistantConfig) -> list[Problem]:
+    """Skills enabled and not installed, then each skill's own ``check_config``."""
     problems: list[Problem] = []
-    installed = sorted(point.name for point in entry_points(group=ENTRY_POINT_GROUP))
+    installed = installed_skill_names()
     for name in config.skills.enabled or ():
         if name not in installed:
             problems.append(Problem("skills.enabled", f"skill {name!r} is not installed; "
                                     f"installed: {', '.join(installed)}"))
     factory = config.factory
     if factory.plant_file is not None and factory.machines is not None:
+        # Only this file's shape has both: the factory skill is given one of them.
         problems.append(Problem("factory.plant_file", "give plant_file or machines, not both"))
+    configs = config.skill_configs()
+    # A disabled skill's section is still read (its simulator starts from it), so checked.
     try:
-        from skills.factory.plant import plant_of
-
-        plant = plant_of(config.skill_configs()["factory"])
-        for ident, line in plant.lines.items():
-            for machine in line.machines:
-                if machine not in plant.machines:
-                    problems.append(Problem(f"factory.lines.{ident}.machines", f"unknown "
-                                            f"machine {machine!r}; machines: "
-                                            f"{', '.join(plant.machines)}"))
-    except AssistantError as err:
-        problems.append(Problem("factory.plant_file" if factory.plant_file else
-                                "factory.machines", err.message))
-    except ImportError:
-        pass  # the factory skill is not installed; skills.enabled says so if it matters
-    modbus = factory.modbus
-    if factory.backend == "modbus" and modbus.port == 0 and not modbus.simulate_plc:
-        problems.append(Problem("factory.modbus.port", "port 0 (any free port) only works "
-                                "with simulate_plc = true; give the PLC's port (usually 502)"))
-    if config.vehicle.backend == "can":
-        import can
-
-        interfaces = sorted(can.VALID_INTERFACES)
-        if config.vehicle.can.interface not in interfaces:
-            problems.append(Problem("vehicle.can.interface", f"unknown python-can interface "
-                                    f"{config.vehicle.can.interface!r}; allowed: "
-                                    f"{', '.join(interfaces)}"))
+        skills = installed_skills([*(config.skills.enabled or installed), *configs])
+    except SkillLoadError as err:
+        return [*problems, Problem("skills.enabled", err.message)]
+    for skill in skills:
+        if skill.check_config is None:
+            continue
+        try:
+            found = skill.check_config(configs.get(skill.name, {}))
+        except Exception as err:  # a skill's broken check is a problem to report, not a crash
+            problems.append(Problem(skill.name, f"the {skill.name} skill's configuration check "
+                                    f"failed: {type(err).__name__}: {err}; report it to the "
+                                    "skill's author"))
+            continue
+        problems += [Problem(f"{skill.name}.{each.key}", each.message) for each in found]
     return problems

@@ -17,9 +17,20 @@ from assistant.nlu.templates import TemplateSentence, load_templates
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
 
 __all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "close_backends", "discover_skills",
-           "load_skills"]
+           "installed_skill_names", "installed_skills", "load_skills"]
 
 ENTRY_POINT_GROUP = "assistant.skills"
+
+
+def installed_skill_names(group: str = ENTRY_POINT_GROUP) -> list[str]:
+    """The names of the skills published in ``group``, without importing any of them."""
+    return sorted({point.name for point in entry_points(group=group)})
+
+
+def installed_skills(names: Iterable[str], group: str = ENTRY_POINT_GROUP) -> list[Skill]:
+    """The skills among ``names`` that are installed; unlike :func:`discover_skills`, the
+    others are left out, not refused."""
+    return discover_skills(sorted(set(names) & set(installed_skill_names(group))), group)
 
 
 def discover_skills(

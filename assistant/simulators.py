@@ -1,6 +1,6 @@
-"""The simulated plant and car behind the real buses: the PLC simulator (a pymodbus server on
-loopback) and the body controller (on the configured CAN channel), started when the
-configuration asks for them, for as long as a session runs."""
+"""What stands behind the skills' buses in the demo and tests (a PLC simulator, a body
+controller), started by the skills' own ``simulate`` hooks when their configurations ask
+for it, for as long as a session runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.plugins import installed_skills
+
 __all__ = ["Simulators", "simulated_buses"]
 
 
@@ -18,47 +20,28 @@ class Simulators:
     """What runs behind the buses, and the skill configurations that reach it."""
 
     configs: dict[str, dict[str, Any]]
-    plant: Any = None
-    """The PLC simulator's plant (a ``SimulatedPlant``), when it runs."""
-    car: Any = None
-    """The body controller's car (a ``SimulatedVehicle``), when it runs."""
+    simulated: dict[str, object] = field(default_factory=dict)
+    """Each simulated system (the factory's plant, the vehicle's car) by skill name."""
     running: list[str] = field(default_factory=list)
+    """What runs, one line each, for a person."""
 
 
 @contextlib.asynccontextmanager
 async def simulated_buses(configs: Mapping[str, Mapping[str, Any]]) -> AsyncIterator[Simulators]:
-    """Start the simulators that ``configs`` (the skills' configurations) ask for; a PLC
-    simulator asked for port 0 gets a free one, and the factory skill is told which."""
+    """Start the simulators that ``configs`` (the skills' configurations by skill name) ask
+    for, through the ``simulate`` hook of each installed skill; a simulator that picks a
+    free port writes it into its skill's configuration."""
     resolved: dict[str, dict[str, Any]] = copy.deepcopy({k: dict(v) for k, v in configs.items()})
     simulators = Simulators(resolved)
     async with contextlib.AsyncExitStack() as stack:
-        modbus = resolved.get("factory", {}).get("modbus")
-        if modbus and modbus.get("simulate_plc"):
-            from skills.factory.modbus import PlcSimulator
-            from skills.factory.plant import SimulatedPlant, plant_of
-
-            plant = SimulatedPlant(plant_of(resolved["factory"]))
-            plc = PlcSimulator(plant, host=str(modbus.get("host", "127.0.0.1")),
-                               port=int(modbus.get("port", 0)))
-            await plc.start()
-            stack.push_async_callback(plc.stop)
-            modbus["port"] = plc.port
-            simulators.plant = plant
-            simulators.running.append(f"PLC simulator on {modbus['host']}:{plc.port}")
-        vehicle = resolved.get("vehicle", {})
-        can_config = vehicle.get("can")
-        if can_config and can_config.get("simulate_body_controller"):
-            from skills.vehicle.backend import SimulatedVehicle
-            from skills.vehicle.can_bus import BodyController, open_bus
-
-            car = SimulatedVehicle(speed=float(vehicle.get("speed_kmh", 0.0)))
-            bus = open_bus(str(can_config.get("interface", "virtual")),
-                           str(can_config.get("channel", "vehicle")))
-            stack.callback(bus.shutdown)
-            controller = BodyController(car, bus)
-            await controller.start()
-            stack.push_async_callback(controller.stop)
-            simulators.car = car
-            simulators.running.append(f"body controller on CAN {can_config['interface']} "
-                                      f"{can_config['channel']}")
+        # A skill without configuration asks for nothing, so only configured ones are loaded.
+        for skill in installed_skills(resolved):
+            if skill.simulate is None:
+                continue
+            simulation = await stack.enter_async_context(skill.simulate(resolved[skill.name]))
+            if simulation is None:
+                continue
+            resolved[skill.name] = dict(simulation.config)
+            simulators.simulated[skill.name] = simulation.simulated
+            simulators.running.append(simulation.description)
         yield simulators

@@ -4,11 +4,17 @@ A skill is a Python package exposing a :class:`Skill` through the ``assistant.sk
 entry-point group. Its tools are pydantic models (types, ranges, enums) whose fields carry a
 :class:`Slot` marker saying how the argument is spoken; its sentence templates live in a
 YAML file beside it; :meth:`Skill.create` builds the tools bound to a back end.
+
+Three hooks are optional: ``simulate`` starts what stands behind the skill's bus (for the
+demo and tests), ``diagnose`` adds the skill's lines to ``assistant doctor``, and
+``check_config`` finds what is wrong in the skill's configuration for ``assistant config
+check``. Each is given the skill's configuration, the same mapping :meth:`Skill.create` gets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -17,9 +23,13 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
+    "BusFault",
+    "ConfigProblem",
+    "Finding",
     "Interlock",
     "NoArguments",
     "Safety",
+    "Simulation",
     "Skill",
     "SkillContext",
     "SkillRuntime",
@@ -171,6 +181,49 @@ class SkillRuntime:
     backend: object = None
 
 
+class BusFault(StrEnum):
+    """How a simulated back end's bus fails, when a test breaks it on purpose."""
+
+    NONE = "none"
+    DOWN = "down"
+    """Nothing answers; nothing is done."""
+    NO_ACK = "no_ack"
+    """Commands are carried out, their confirmation never comes; reads get no answer."""
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What a skill's simulator started.
+
+    ``config`` is the skill's configuration as it reaches the simulator (a free port it
+    picked written in); ``description`` is what runs, for a person ("PLC simulator on
+    127.0.0.1:5020"); ``simulated`` is the simulated system itself, for tests to act on.
+    """
+
+    config: Mapping[str, Any]
+    description: str
+    simulated: object
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of ``assistant doctor``: what was checked, and the fix when it failed."""
+
+    ok: bool
+    area: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a skill's configuration; ``key`` is relative to the skill's
+    section ("modbus.port" in the factory skill is reported as "factory.modbus.port")."""
+
+    key: str
+    message: str
+
+
 @dataclass(frozen=True)
 class Skill:
     """A skill as published through the ``assistant.skills`` entry points."""
@@ -178,3 +231,12 @@ class Skill:
     name: str
     templates: Path
     create: Callable[[SkillContext], SkillRuntime]
+    simulate: Callable[[Mapping[str, Any]],
+                       AbstractAsyncContextManager[Simulation | None]] | None = None
+    """Start what stands behind the skill's bus for as long as the context is entered;
+    yields ``None`` when the configuration does not ask for a simulator."""
+    diagnose: Callable[[Mapping[str, Any]], Awaitable[Sequence[Finding]]] | None = None
+    """Check what the skill needs of this machine (can it reach its controller); called
+    with the simulators already running."""
+    check_config: Callable[[Mapping[str, Any]], Sequence[ConfigProblem]] | None = None
+    """Every problem in the skill's configuration, without opening a device or a bus."""

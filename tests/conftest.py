@@ -13,10 +13,26 @@ import pytest
 from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
+from assistant.plugins import ENTRY_POINT_GROUP
 from assistant.stt import Transcript
 from assistant.wiring import Assistant, build_assistant, build_understanding
 
 AWAIT_LIMIT = 5.0
+
+
+@pytest.fixture
+def installed_horn(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The horn skill of ``tests.third_party`` installed as a third-party package would be:
+    a distribution's metadata on ``sys.path`` naming it in the skills' entry-point group."""
+    site = tmp_path_factory.mktemp("site-packages")
+    metadata = site / "horn_skill-1.0.dist-info"
+    metadata.mkdir()
+    (metadata / "METADATA").write_text("Metadata-Version: 2.1\nName: horn-skill\n"
+                                       "Version: 1.0\n", encoding="utf-8")
+    (metadata / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\nhorn = tests.third_party:skill\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(site)
 
 
 @pytest.fixture(scope="session")

@@ -6,31 +6,24 @@ import asyncio
 import os
 import platform
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.config import AssistantConfig, config_path, read_config
 from assistant.config_check import config_problems
 from assistant.errors import AssistantError
+from assistant.skill_api import Finding
 
 __all__ = ["Finding", "run_doctor"]
 
 _MIN_FREE_MB = 200
+_SKILL_CHECK_LIMIT_S = 30.0  # well past the longest bus timeout a configuration allows (10 s)
 # llama.cpp's names for instruction sets, and the names /proc/cpuinfo gives them.
 _CPU_FLAGS = {"SSE3": "pni", "SSSE3": "ssse3", "AVX": "avx", "AVX2": "avx2", "F16C": "f16c",
               "FMA": "fma", "BMI2": "bmi2", "AVX512": "avx512f", "AVX512_VBMI": "avx512vbmi",
               "AVX512_VNNI": "avx512_vnni", "AVX512_BF16": "avx512_bf16",
               "AVX_VNNI": "avx_vnni", "AMX_INT8": "amx_int8", "NEON": "asimd"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    ok: bool
-    area: str
-    detail: str
-    fix: str = ""
 
 
 def run_doctor(explicit: Path | None, out: TextIO) -> int:
@@ -49,7 +42,7 @@ def run_doctor(explicit: Path | None, out: TextIO) -> int:
         findings.append(Finding(True, "config", where))
     config = config or AssistantConfig()
     checks: list[Callable[[AssistantConfig], list[Finding]]] = [
-        _audio, _models, _cpu, _disk, _buses]
+        _audio, _models, _cpu, _disk, _skills]
     for check in checks:
         try:
             findings += check(config)
@@ -170,53 +163,38 @@ def _disk(config: AssistantConfig) -> list[Finding]:
     return findings
 
 
-def _buses(config: AssistantConfig) -> list[Finding]:
-    return asyncio.run(_probe_buses(config))
+def _skills(config: AssistantConfig) -> list[Finding]:
+    return asyncio.run(_diagnose_skills(config))
 
 
-async def _probe_buses(config: AssistantConfig) -> list[Finding]:
-    """Start what is simulated, build the skills' own bus back ends, and read one status
-    over each bus."""
-    from assistant.plugins import close_backends, discover_skills, load_skills
+async def _diagnose_skills(config: AssistantConfig) -> list[Finding]:
+    """Start what is simulated, then run the ``diagnose`` hook of each skill (can it reach
+    its bus) on the configuration the simulators resolved."""
+    from assistant.plugins import installed_skill_names, installed_skills
     from assistant.simulators import simulated_buses
 
-    findings = []
-    async with simulated_buses(config.skill_configs()) as simulators:
-        configs = simulators.configs
-        runtimes = load_skills(discover_skills(["factory", "vehicle"]), configs).runtimes
-        plant, car = runtimes["factory"].backend, runtimes["vehicle"].backend
-        try:
-            if config.factory.backend == "modbus":
-                findings.append(await _probe(
-                    "modbus", configs["factory"]["modbus"], _read_plant(plant),
-                    "check factory.modbus host and port, that the PLC is on and the network "
-                    "between allows TCP to it"))
-            if config.vehicle.backend == "can":
-                findings.append(await _probe(
-                    "can", configs["vehicle"]["can"], _read_car(car, configs["vehicle"]["can"]),
-                    "check vehicle.can interface and channel ('ip link show' for socketcan), "
-                    "and that the body controller is powered"))
-        finally:
-            await close_backends(runtimes)
+    configs = config.skill_configs()
+    # As config check does: a skill enabled, or disabled and still configured.
+    skills = installed_skills([*(config.skills.enabled or installed_skill_names()), *configs])
+    findings: list[Finding] = []
+    async with simulated_buses(configs) as simulators:
+        for skill in skills:
+            if skill.diagnose is not None:
+                findings += await _diagnosis(skill.name, skill.diagnose,
+                                             simulators.configs.get(skill.name, {}))
     return findings
 
 
-async def _probe(area: str, settings: dict[str, Any], read: Any, fix: str) -> Finding:
-    simulated = settings.get("simulate_plc") or settings.get("simulate_body_controller")
-    label = "simulated, " if simulated else ""
+async def _diagnosis(name: str, diagnose: Callable[[Mapping[str, Any]],
+                                                   Awaitable[Sequence[Finding]]],
+                     skill_config: Mapping[str, Any]) -> list[Finding]:
     try:
-        result = await read
+        return list(await asyncio.wait_for(diagnose(skill_config), _SKILL_CHECK_LIMIT_S))
+    except TimeoutError:
+        return [Finding(False, name, f"the {name} skill's check gave no answer in "
+                        f"{_SKILL_CHECK_LIMIT_S:.0f} s", "report it to the skill's author")]
     except AssistantError as err:
-        return Finding(False, area, err.message, fix)
-    return Finding(True, area, f"{label}{result}")
-
-
-async def _read_plant(plant: Any) -> str:
-    latched = await plant.stop_all_latched()
-    return f"PLC at {plant.where} answers; stop-all {'LATCHED' if latched else 'clear'}"
-
-
-async def _read_car(car: Any, can_settings: dict[str, Any]) -> str:
-    speed = await car.speed_kmh()
-    return (f"body controller on {can_settings['interface']} {can_settings['channel']} "
-            f"broadcasts status; speed {speed:.0f} km/h")
+        return [Finding(False, name, err.message)]
+    except Exception as err:  # a skill's broken check is a finding, not the end of doctor
+        return [Finding(False, name, f"the {name} skill's check failed: "
+                        f"{type(err).__name__}: {err}", "report it to the skill's author")]

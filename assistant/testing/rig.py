@@ -33,7 +33,7 @@ from assistant.nlu.acts import PHRASES
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.expand import SAMPLE_TEXT, SentenceSampler
 from assistant.nlu.understand import Route
-from assistant.skill_api import Safety, SlotKind
+from assistant.skill_api import BusFault, Safety, SlotKind
 from assistant.testing.invariants import Monitor, Snapshot, Step, Violation
 from assistant.testing.salad import WordSalad
 from assistant.wiring import Assistant, build_assistant
@@ -224,8 +224,6 @@ class SafetyRig:
         self.plant.reset_at_plant()
 
     def break_bus(self, fault: str) -> None:
-        from skills.factory.plant import BusFault
-
         self.plant.fault = BusFault(fault)
 
     def break_disk(self, fault: DiskFault) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
+from skills.factory.hooks import check_config, diagnose, simulate
 from skills.factory.plant import (
     PlantBackend,
     PlantConfig,
@@ -31,4 +32,5 @@ def _create(context: SkillContext) -> SkillRuntime:
     return SkillRuntime(tools=factory_tools(plant, config), lists=config.lists(), backend=plant)
 
 
-skill = Skill(name="factory", templates=Path(__file__).with_name("templates.yaml"), create=_create)
+skill = Skill(name="factory", templates=Path(__file__).with_name("templates.yaml"), create=_create,
+              simulate=simulate, diagnose=diagnose, check_config=check_config)

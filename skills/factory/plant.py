@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import BackendError, SkillLoadError, UnconfirmedError
+from assistant.skill_api import BusFault
 
 __all__ = [
     "DEFAULT_PLANT",
@@ -112,16 +112,6 @@ class PlantBackend(Protocol):
     async def acknowledge_alarms(self, machine: str | None) -> list[str]: ...
     async def production_count(self, line: str) -> int: ...
     async def log_maintenance_note(self, machine: str, note: str) -> None: ...
-
-
-class BusFault(StrEnum):
-    """How the simulated plant's bus fails."""
-
-    NONE = "none"
-    DOWN = "down"
-    """Nothing answers; nothing is done."""
-    NO_ACK = "no_ack"
-    """Commands are carried out, their confirmation never comes; reads get no answer."""
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
 from skills.vehicle.backend import SimulatedVehicle, VehicleBackend
+from skills.vehicle.hooks import check_config, diagnose, simulate
 from skills.vehicle.tools import vehicle_tools
 
 __all__ = ["SimulatedVehicle", "VehicleBackend", "skill"]
@@ -25,4 +26,5 @@ def _create(context: SkillContext) -> SkillRuntime:
     return SkillRuntime(tools=vehicle_tools(car), backend=car)
 
 
-skill = Skill(name="vehicle", templates=Path(__file__).with_name("templates.yaml"), create=_create)
+skill = Skill(name="vehicle", templates=Path(__file__).with_name("templates.yaml"), create=_create,
+              simulate=simulate, diagnose=diagnose, check_config=check_config)

@@ -4,6 +4,7 @@ overrides, the effective configuration shown, and the plant defined in the file.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from assistant.cli.config import check_config
 from assistant.config import AssistantConfig, config_path, read_config
 from assistant.config_check import config_problems
 from assistant.errors import ConfigError
@@ -67,6 +69,15 @@ def test_check_finds_what_the_schema_cannot(tmp_path: Path) -> None:
     assert "/nowhere/plant.yaml" in found["factory.plant_file"]
     assert "502" in found["factory.modbus.port"]
     assert "socketcan" in found["vehicle.can.interface"]
+
+
+@pytest.mark.usefixtures("installed_horn")
+def test_a_skills_own_check_is_reported_under_its_section(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[skills]\nenabled = ["core", "horn"]\n', encoding="utf-8")
+    out = io.StringIO()
+    assert check_config(path, out) == 1
+    assert "  horn.volume: the horn needs a volume from 1 to 10\n" in out.getvalue()
 
 
 def test_a_broken_file_is_reported_with_its_line(tmp_path: Path) -> None:

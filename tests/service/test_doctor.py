@@ -6,6 +6,8 @@ import io
 import socket
 from pathlib import Path
 
+import pytest
+
 from assistant.cli.doctor import run_doctor
 
 
@@ -34,3 +36,16 @@ def test_doctor_checks_every_area_and_says_what_to_fix(tmp_path: Path) -> None:
     assert "ok   can      simulated" in report
     assert "ok   models   hey_jarvis: checksums match" in report
     assert report.rstrip().endswith("to fix")
+
+
+@pytest.mark.usefixtures("installed_horn")
+def test_a_skills_own_check_is_a_line_of_the_report(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[language_model]\nname = "none"\n[skills]\nenabled = ["horn"]\n'
+                      '[factory]\nbackend = "in_process"\n[vehicle]\nbackend = "in_process"\n'
+                      f'[service]\naudit_log = "{tmp_path}/audit.jsonl"\n', encoding="utf-8")
+    out = io.StringIO()
+    assert run_doctor(config, out) == 1
+    report = out.getvalue()
+    assert "FAIL horn     no horn answers\n" in report
+    assert "fix: wire the horn to the bus" in report
