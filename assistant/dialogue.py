@@ -28,7 +28,7 @@ from assistant.events import (
     ReplyEvent,
     TurnEvents,
 )
-from assistant.nlu.acts import DialogueAct, dialogue_act
+from assistant.nlu.acts import DialogueAct
 from assistant.nlu.normalize import normalize
 from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.skill_api import Safety
@@ -153,7 +153,7 @@ class Dialogue:
         return TurnResult(f"{prefix} {reply}".strip() if prefix else reply, tuple(events))
 
     async def _respond(self, text: str, heard: Transcript | None) -> str:
-        act = dialogue_act(normalize(text))
+        act = self.understanding.analyze(text).act
         decision = self.understanding.decide(text, spoken=heard is not None) \
             if act is None else None
         if decision is not None and self._is_immediate(decision):
@@ -220,15 +220,15 @@ class Dialogue:
             return self._say(await self._cancel(pending, "no clear answer"))
         return await self._new_request(picked)
 
-    @staticmethod
-    def _picked(pending: _Choice, text: str, decision: Decision | None) -> Decision | None:
+    def _picked(self, pending: _Choice, text: str, decision: Decision | None
+                ) -> Decision | None:
         """The reading the answer names: the same call, or the words only it has
         ("unlock")."""
         for option in pending.options:
             if decision is not None and (decision.tool, decision.arguments) == \
                     (option.tool, option.arguments):
                 return option
-        said = set(normalize(text).digits.split())
+        said = set(self.understanding.analyze(text).normalized.digits.split())
         words = [set(normalize(s).digits.split()) for s in pending.sentences]
         named = [option for i, option in enumerate(pending.options)
                  if said & (words[i] - set().union(*(w for j, w in enumerate(words) if j != i)))]
@@ -319,8 +319,7 @@ class Dialogue:
     def _is_immediate(self, decision: Decision) -> bool:
         if decision.tool is None or decision.error or decision.missing:
             return False
-        return self.dispatcher.catalog.safety(decision.tool, decision.arguments) == \
-            Safety.IMMEDIATE
+        return self.understanding.safety(decision) == Safety.IMMEDIATE
 
     async def _cancel(self, pending: _Confirmation | _Choice, reason: str) -> str:
         if isinstance(pending, _Choice):

@@ -67,13 +67,13 @@ def doubt(decision: Decision, heard: Transcript, understanding: Understanding,
         others.append(other)
     for other in others:
         assert other.tool is not None
-        if catalog.safety(other.tool, other.arguments) == Safety.IMMEDIATE:
+        if understanding.safety(other) == Safety.IMMEDIATE:
             return Doubt(DoubtKind.STOP, f"also heard as {other.text!r}", (other,))
     tool = catalog.tool(decision.tool)
     if others and (tool.changes or any(catalog.tool(str(o.tool)).changes for o in others)):
         return Doubt(DoubtKind.CHOOSE, f"also heard as {others[0].text!r}",
                      (decision, others[0]))
-    if not tool.changes or catalog.safety(decision.tool, decision.arguments) != Safety.PLAIN:
+    if not tool.changes or understanding.safety(decision) != Safety.PLAIN:
         return None
     if decision.route in (Route.CLASSIFIER, Route.SLM):
         return Doubt(DoubtKind.READ_BACK, f"understood by the {decision.route} from speech",

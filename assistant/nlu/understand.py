@@ -15,7 +15,6 @@ Otherwise the answer is no tool.
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,9 +24,9 @@ from typing import Any
 
 from assistant.dispatch.catalog import Catalog
 from assistant.llm.base import LanguageModel
-from assistant.nlu.acts import dialogue_act
+from assistant.nlu.analysis import Analysis, Analyzer
 from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives
-from assistant.nlu.clauses import NUMBER_WORD, Call, Clauses
+from assistant.nlu.clauses import NUMBER_WORD, Clauses
 from assistant.nlu.evidence import Evidence
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
@@ -52,7 +51,6 @@ ASK_THRESHOLD = 0.5
 a question from what was no request ("i used to drive a truck") is a nuisance."""
 SPOKEN_THRESHOLD = 0.45
 """The classifier's margin for text from speech: it is read back before it runs, too."""
-_AFTER_CONJUNCTION = re.compile(r"\b(?:and|then|and then|also)\b (?=(.+))")
 
 
 class Route(StrEnum):
@@ -115,6 +113,7 @@ class Understanding:
         self.catalog = catalog
         self.matcher = TemplateMatcher(sentences, catalog)
         self.clauses = Clauses(self.matcher, catalog)
+        self.analyzer = Analyzer(self.matcher, self.clauses, catalog)
         self.classifier = classifier or IntentClassifier.train(
             sentences, catalog, [*default_negatives(), *salad_negatives(
                 self.matcher.vocabulary, self.matcher.is_sentence)])
@@ -141,13 +140,21 @@ class Understanding:
         heard at a pause could go on."""
         return NearestSentences(self._sentences, self.catalog.specs)
 
+    def analyze(self, text: str) -> Analysis:
+        """What the templates make of ``text``, analysed once and shared by every stage
+        that asks (see :mod:`assistant.nlu.analysis`); never raises on any input."""
+        return self.analyzer.analyze(text)
+
     def decide(self, text: str, *, spoken: bool = False) -> Decision:
         """Decide what ``text`` asks for; never raises on any input. Text from speech
         (``spoken``) needs a more confident classifier: a mishearing reads as a paraphrase."""
         started = self._clock()
-        utterance = normalize(text)
+        analysis = self.analyze(text)
+        utterance = analysis.normalized
+        if analysis.settled:
+            return self._settled(analysis, started)
         threshold = max(self.threshold, SPOKEN_THRESHOLD) if spoken else self.threshold
-        tool, arguments, route, confidence = self._tiers(text, utterance, threshold)
+        tool, arguments, route, confidence = self._guessed_call(analysis, threshold)
         if tool is None:
             return Decision(text, None, {}, route, self._ms(started),
                             error=utterance.rejected or None, confidence=confidence,
@@ -160,6 +167,17 @@ class Understanding:
         return Decision(text, tool, checked.arguments, route, self._ms(started),
                         checked.missing, checked.error, confidence, utterance)
 
+    def _settled(self, analysis: Analysis, started: float) -> Decision:
+        """The templates' decision, from the analysis's own check."""
+        utterance = analysis.normalized
+        called = analysis.grammar
+        if called is None or analysis.checked is None:
+            return Decision(analysis.text, None, {}, Route.NONE, self._ms(started),
+                            error=utterance.rejected or None, normalized=utterance)
+        checked = analysis.checked
+        return Decision(analysis.text, called[0], dict(checked.arguments), Route.GRAMMAR,
+                        self._ms(started), checked.missing, checked.error, 1.0, utterance)
+
     async def understand(self, text: str) -> Decision:
         """:meth:`decide`, then the language model for what it left undecided; never
         raises. A model that abstains, fails or runs out of time gives no tool."""
@@ -171,8 +189,10 @@ class Understanding:
         tier = self.model_tier
         utterance = decision.normalized
         if tier is None or decision.route != Route.NONE or utterance.empty \
-                or utterance.rejected or dialogue_act(utterance) is not None \
-                or self.matcher.match(utterance) is not None:
+                or utterance.rejected:
+            return decision
+        analysis = self.analyze(text)
+        if analysis.act is not None or analysis.match is not None:
             return decision
         started = self._clock()
         proposal = await tier.propose(utterance)
@@ -194,52 +214,48 @@ class Understanding:
         """A template matched (or one clause of a run-on, or a stop said first) with every
         argument present and valid, or it is a dialogue word: what a speech recognizer's
         hypotheses are checked against."""
-        utterance = normalize(text)
-        return dialogue_act(utterance) is not None or self._whole_call(text, utterance) is not None
+        analysis = self.analyze(text)
+        return analysis.act is not None or analysis.call is not None
 
     def doubt_matters(self, text: str) -> bool:
         """Whether doubt about this reading could hold its call back (a whole call that
         changes something, of plain safety, without free words): only then is a second
         opinion worth its time. Never for a stop: it acts at once, doubt or not."""
-        call = self._whole_call(text, normalize(text))
-        if call is None or self.catalog.safety(*call) != Safety.PLAIN:
+        analysis = self.analyze(text)
+        call = analysis.call
+        if call is None or analysis.safety != Safety.PLAIN:
             return False
         return self.catalog.tool(call[0]).changes and not self.catalog.free_words(*call)
 
     def acts_at_once(self, text: str) -> bool:
         """Whether this reading is a whole call of an immediate tool (a stop)."""
-        call = self._whole_call(text, normalize(text))
-        return call is not None and self.catalog.safety(*call) == Safety.IMMEDIATE
+        return self.analyze(text).safety == Safety.IMMEDIATE
+
+    def safety(self, decision: Decision) -> Safety:
+        """The safety class of a decided call (some tools escalate with their arguments):
+        its analysis's, when it is the templates' whole call of its text."""
+        if decision.tool is None:
+            raise ValueError(f"no call to class in {decision.text!r}")
+        analysis = self.analyze(decision.text)
+        if analysis.safety is not None and analysis.call == (decision.tool, decision.arguments):
+            return analysis.safety
+        return self.catalog.safety(decision.tool, decision.arguments)
 
     def confirms(self, text: str, other: str) -> bool:
         """Whether a second recognizer's reading ``other`` of the same audio confirms
         ``text``: both fully understood as one call (tool and arguments) with no free-text
         argument; two recognizers share a language prior, and agree on made-up words
         ("Play something by the details.", "Go to morning.")."""
-        call = self._whole_call(text, normalize(text))
+        call = self.analyze(text).call
         return call is not None and not self.catalog.free_words(*call) \
-            and call == self._whole_call(other, normalize(other))
-
-    def _whole_call(self, text: str, utterance: Normalized) -> Call | None:
-        matched = self.matcher.match(utterance)
-        if matched is None or matched.unknown_name:
-            # a run-on or a stop said first is understood as well, by the same rules
-            found = None if utterance.rejected else self.clauses.understood(text, utterance)
-            if found is None:
-                return None
-            tool, arguments = found
-        else:
-            tool, arguments = matched.tool, matched.arguments
-        checked = self.catalog.check(tool, arguments)
-        return None if checked.missing or checked.error is not None \
-            else (tool, dict(checked.arguments))
+            and call == self.analyze(other).call
 
     def renamings(self, text: str) -> list[str]:
         """For text not understood only because one name names nothing here, the sentence
         with each configured name in its place (for the recognizer to weigh)."""
         if self.fully_understands(text):
             return []
-        return self.matcher.renamings(normalize(text))
+        return self.matcher.renamings(self.analyze(text).normalized)
 
     def finished(self, text: str) -> bool:
         """Heard at a pause, a command that is whole and cannot go on: a dialogue word no
@@ -247,27 +263,27 @@ class Understanding:
         every argument some template could still add ("open the driver window" may go on
         "halfway"), with no free text (a note may go on) and no number at the end ("... to
         twenty" may become "twenty one")."""
-        utterance = normalize(text)
-        if dialogue_act(utterance) is not None:
+        analysis = self.analyze(text)
+        utterance = analysis.normalized
+        if analysis.act is not None:
             return not self.sentences.continues(utterance.digits)
         words = utterance.digits.split()
         if not words or words[-1].replace(".", "", 1).isdigit():
             return False
-        matched = self.matcher.match(utterance)
+        matched = analysis.match
         if matched is None or matched.unknown_name:
             return False
         specs = self.catalog.specs[matched.tool]
         if any(spec.kind == SlotKind.TEXT for spec in specs.values()) \
                 or not self._sayable[matched.tool] <= matched.said:
             return False
-        checked = self.catalog.check(matched.tool, matched.arguments)
-        return not checked.missing and checked.error is None
+        return analysis.call is not None  # the match is whole: nothing missing or wrong
 
     def fill(self, tool: str, argument: str, answer: str) -> Any:
         """The value of one argument in a follow-up answer ("the driver's one"), or None
         (no value, or two different ones)."""
         spec = self.catalog.specs[tool][argument]
-        utterance = normalize(answer)
+        utterance = self.analyze(answer).normalized
         if spec.kind == SlotKind.TEXT:
             return utterance.spoken or None
         corrected = self.matcher.correct(utterance.digits)
@@ -279,21 +295,13 @@ class Understanding:
                 return None
         return None
 
-    def _tiers(
-        self, text: str, utterance: Normalized, threshold: float
+    def _guessed_call(
+        self, analysis: Analysis, threshold: float
     ) -> tuple[str | None, dict[str, Any], Route, float]:
-        if utterance.empty or dialogue_act(utterance) is not None:
-            return None, {}, Route.NONE, 1.0
-        matched = self.matcher.match(utterance)
-        if matched is not None and not matched.unknown_name:
-            if self._two_requests(matched.tool, matched.arguments):
-                return None, {}, Route.NONE, 1.0
-            return matched.tool, matched.arguments, Route.GRAMMAR, 1.0
-        if matched is None and not utterance.rejected:
-            # a template's whole clause is surer than the classifier's reading of it all
-            clause = self.clauses.understood(text, utterance)
-            if clause is not None:
-                return *clause, Route.GRAMMAR, 1.0
+        """The classifier's call, for what the templates leave undecided (see
+        :attr:`Analysis.settled`)."""
+        utterance = analysis.normalized
+        matched = analysis.match
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
             # "start the furnace": an unknown name counts only if the classifier agrees on
@@ -311,18 +319,6 @@ class Understanding:
                 or self._lacks_free_text(guess.tool, arguments):
             return None, {}, Route.NONE, guess.confidence
         return guess.tool, arguments, Route.CLASSIFIER, guess.confidence
-
-    def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
-        """Free text that goes on into another request ("play some jazz and navigate home"):
-        one call would do half of what was asked."""
-        for name, spec in self.catalog.specs[tool].items():
-            value = arguments.get(name)
-            if spec.kind != SlotKind.TEXT or not isinstance(value, str):
-                continue
-            for rest in _AFTER_CONJUNCTION.findall(normalize(value).spoken):
-                if self.matcher.match(normalize(rest)) is not None:
-                    return True
-        return False
 
     def _lacks(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         return any(spec.required and name not in arguments

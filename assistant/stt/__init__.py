@@ -1,5 +1,13 @@
 """Speech-to-text behind a small Protocol: faster-whisper by default, Vosk optional."""
 
-from assistant.stt.base import FakeSpeechToText, SpeechToText, Transcript, transcribe_within
+from assistant.stt.base import (
+    FakeJudge,
+    FakeSpeechToText,
+    SpeechToText,
+    Transcript,
+    TranscriptJudge,
+    transcribe_within,
+)
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "Transcript", "transcribe_within"]
+__all__ = ["FakeJudge", "FakeSpeechToText", "SpeechToText", "Transcript", "TranscriptJudge",
+           "transcribe_within"]

@@ -1,4 +1,5 @@
-"""The speech-to-text Protocol, a fake for unit tests, and the skills' vocabulary."""
+"""The speech-to-text Protocol, the text core's judgement a recognizer asks for, and fakes
+of both for unit tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Protocol, TypeVar
 
 from assistant.errors import SpeechToTextError
 
-__all__ = ["FakeSpeechToText", "SpeechToText", "Transcript", "transcribe_within"]
+__all__ = ["FakeJudge", "FakeSpeechToText", "SpeechToText", "Transcript", "TranscriptJudge",
+           "transcribe_within"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,70 @@ class FakeSpeechToText:
 
     async def aclose(self) -> None:
         return None
+
+
+class TranscriptJudge(Protocol):
+    """What the text core says of a recognizer's reading, to choose among its hypotheses
+    (:class:`assistant.nlu.understand.Understanding` is one)."""
+
+    def fully_understands(self, text: str) -> bool:
+        """Understood as a whole call, or a dialogue word: a hypothesis worth taking."""
+        ...
+
+    def acts_at_once(self, text: str) -> bool:
+        """A whole call of an immediate tool (a stop): never dropped, never delayed."""
+        ...
+
+    def doubt_matters(self, text: str) -> bool:
+        """Whether doubt could hold this reading's call back: only then is a second
+        opinion worth its time."""
+        ...
+
+    def confirms(self, text: str, other: str) -> bool:
+        """Whether another recognizer's reading ``other`` of the same audio is the same
+        call as ``text``."""
+        ...
+
+    def renamings(self, text: str) -> list[str]:
+        """For text not understood only because a name names nothing here, the sentence
+        with each known name in its place."""
+        ...
+
+
+class FakeJudge:
+    """A judge whose answers come from functions: by default nothing is understood,
+    nothing is a stop, doubt always matters, no two readings confirm each other, and no
+    name is put right."""
+
+    def __init__(
+        self,
+        understood: Callable[[str], bool] = lambda _text: False,
+        *,
+        at_once: Callable[[str], bool] = lambda _text: False,
+        doubtful: Callable[[str], bool] = lambda _text: True,
+        agree: Callable[[str, str], bool] = lambda _text, _other: False,
+        renamings: Callable[[str], list[str]] = lambda _text: [],
+    ) -> None:
+        self._understood = understood
+        self._at_once = at_once
+        self._doubtful = doubtful
+        self._agree = agree
+        self._renamings = renamings
+
+    def fully_understands(self, text: str) -> bool:
+        return self._understood(text)
+
+    def acts_at_once(self, text: str) -> bool:
+        return self._at_once(text)
+
+    def doubt_matters(self, text: str) -> bool:
+        return self._doubtful(text)
+
+    def confirms(self, text: str, other: str) -> bool:
+        return self._agree(text, other)
+
+    def renamings(self, text: str) -> list[str]:
+        return self._renamings(text)
 
 
 _Result = TypeVar("_Result")

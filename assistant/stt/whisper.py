@@ -3,18 +3,18 @@ not understood, or as a second opinion on text tiny.en is unsure of.
 
 Biased toward the skills' language: the decoder is prompted with sentences made from the
 skills' templates, and it returns several hypotheses (beam search) of which the first one
-the text core fully understands is taken (``accept``); else the best one. The encoder looks
+the text core (the ``judge``) fully understands is taken; else the best one. The encoder looks
 at ``window_s`` seconds (10-30; commands are at most 8 s): Whisper was trained on 30 s, but
 with the prompt a short window is both faster and, measured on held-out voices, no worse.
 
 A name misheard ("Power down the lane." for "lathe") is put right before anything else:
-the skills' names are tried in its place and the audio decides (``renamings``); such text
-is marked uncertain.
+the skills' names are tried in its place and the audio decides (the judge's
+``renamings``); such text is marked uncertain.
 
 A second opinion: text the first model is unsure of (low confidence, a less likely
 reading, a name put right) is certain after all when the fallback model, on its own,
-hears the same call (``agree``; the text core leaves out calls with free words, which both
-models make up alike). Measured on 119 tuning clips: the two agreed on 40 calls, all right,
+hears the same call (the judge ``confirms`` it; it leaves out calls with free words, which
+both models make up alike). Measured on 119 tuning clips: the two agreed on 40 calls, all right,
 and on 4 of the 9 right calls that the first model's confidence alone held back.
 
 A cascade, because the two models fail on different voices: when no hypothesis of the
@@ -49,7 +49,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from assistant.manifest import ModelManifest
-from assistant.stt.base import Transcript, transcribe_within
+from assistant.stt.base import Transcript, TranscriptJudge, transcribe_within
 from assistant.stt.recognizer import Decoded, Recognizer
 from assistant.workers import thinking, thinking_worker
 
@@ -106,21 +106,20 @@ class WhisperSpeechToText:
         fallback: str | Path | None = None,
         prompt: str = "",
         hypotheses: int = 5,
-        accept: Callable[[str], bool] | None = None,
-        agree: Callable[[str, str], bool] | None = None,
-        doubtful: Callable[[str], bool] | None = None,
-        at_once: Callable[[str], bool] | None = None,
+        judge: TranscriptJudge | None = None,
         spotting: bool = True,
         window_s: float = 10.0,
         nearest: Callable[[str], list[str]] | None = None,
         nearest_margin: float = 8.0,
-        renamings: Callable[[str], list[str]] | None = None,
         low_confidence: float = -0.45,
         alternative_margin: float = 0.12,
         threads: int = 1,
         timeout_s: float = 10.0,
         manifest: ModelManifest | None = None,
     ) -> None:
+        """``judge``: the text core, asked which hypotheses it understands; without one the
+        likeliest is taken, with no fallback model, no name put right and no second
+        opinion."""
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
         # spotting: a second worker on the first model's shared weights for the stop
@@ -136,13 +135,9 @@ class WhisperSpeechToText:
         self.window_frames = int(min(30.0, max(10.0, window_s)) * FRAMES_PER_SECOND)
         self.nearest = nearest
         self.nearest_margin = nearest_margin
-        self.renamings = renamings
         self.low_confidence = low_confidence
         self.alternative_margin = alternative_margin
-        self.accept = accept
-        self.agree = agree
-        self.doubtful = doubtful
-        self.at_once = at_once
+        self.judge = judge
         self.timeout_s = timeout_s
         self._worker = thinking_worker("stt")  # the spotter's worker is not: it listens
         self._spotter = ThreadPoolExecutor(1, thread_name_prefix="stt-spot")
@@ -221,13 +216,13 @@ class WhisperSpeechToText:
         if first is None or not first.hypotheses:
             return Transcript("", engine=self.name)
         last, chosen = first, self._understood(first, audio)
-        if chosen is None and self.renamings is not None:
+        if chosen is None and self.judge is not None:
             renamed = self._renamed(first)
             if renamed is not None:
                 heard = Transcript(renamed, uncertain="a name corrected to the one it sounds "
                                    "like", engine=first.recognizer.name)
                 return self._second_opinion(heard, audio)
-        if chosen is None and self._second is not None and self.accept is not None:
+        if chosen is None and self._second is not None and self.judge is not None:
             second = self._decode(audio, self._second)
             if second is not None and second.hypotheses:
                 last, chosen = second, self._understood(second, audio)
@@ -244,11 +239,13 @@ class WhisperSpeechToText:
 
     def _second_opinion(self, heard: Transcript, audio: bytes) -> Transcript:
         """Uncertain words from the first model are certain after all when the second model,
-        on its own, hears the same call as its likeliest reading (``agree``): the two fail on
-        different voices. Only sought where doubt could hold the call back (``doubtful``):
-        a stop never waits for it. The second model's other readings still count."""
-        if not heard.uncertain or self._second is None or self.agree is None \
-                or (self.doubtful is not None and not self.doubtful(heard.text)):
+        on its own, hears the same call as its likeliest reading (the judge ``confirms`` it):
+        the two fail on different voices. Only sought where doubt could hold the call back
+        (``doubt_matters``): a stop never waits for it. The second model's other readings
+        still count."""
+        judge = self.judge
+        if not heard.uncertain or self._second is None or judge is None \
+                or not judge.doubt_matters(heard.text):
             return heard
         second = self._decode(audio, self._second)
         chosen = None if second is None or not second.hypotheses \
@@ -258,7 +255,7 @@ class WhisperSpeechToText:
         assert second is not None
         text, score = second.hypotheses[chosen]
         if second.hypotheses[0][1] - score > self.alternative_margin \
-                or not self.agree(heard.text, text):
+                or not judge.confirms(heard.text, text):
             return heard
         _LOGGER.debug("%r (%s) confirmed by %s", heard.text, heard.uncertain,
                       self._second.name)
@@ -300,17 +297,17 @@ class WhisperSpeechToText:
     def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
         """Index of the first hypothesis the text core understands. A prompt sentence heard
         (nearly) word for word is dropped from the hypotheses unless the model hears it
-        without the prompt too; a stop (``at_once``) is never dropped or delayed so: a wrong
-        stop costs less than a missed one."""
-        if self.accept is None:
+        without the prompt too; a stop (``acts_at_once``) is never dropped or delayed so: a
+        wrong stop costs less than a missed one."""
+        judge = self.judge
+        if judge is None:
             return 0
         decoded.hypotheses = [
             (text, score) for text, score in decoded.hypotheses
-            if not self._echoes_prompt(text) or not self.accept(text)
-            or (self.at_once is not None and self.at_once(text))
-            or self._unprompted_agrees(audio, text)]
-        return next((i for i, (text, _) in enumerate(decoded.hypotheses) if self.accept(text)),
-                    None)
+            if not self._echoes_prompt(text) or not judge.fully_understands(text)
+            or judge.acts_at_once(text) or self._unprompted_agrees(audio, text)]
+        return next((i for i, (text, _) in enumerate(decoded.hypotheses)
+                     if judge.fully_understands(text)), None)
 
     def _transcript(self, decoded: Decoded, chosen: int | None) -> Transcript:
         index = chosen or 0
@@ -330,11 +327,13 @@ class WhisperSpeechToText:
     def _renamed(self, decoded: Decoded) -> str | None:
         """What was heard with one name put right ("Power down the lane." -> "... the
         lathe."), if the audio supports it nearly as well and no other name nearly as well."""
-        assert self.renamings is not None
+        judge = self.judge
+        if judge is None:
+            return None
         texts = [text for text, _ in decoded.hypotheses[:2]]
         candidates = [c for c in dict.fromkeys(_written(sentence) for text in texts
-                                               for sentence in self.renamings(text))
-                      if self.accept is None or self.accept(c)][:12]
+                                               for sentence in judge.renamings(text))
+                      if judge.fully_understands(c)][:12]
         if not candidates:
             return None
         # without the prompt: eight times faster to score, and the margins were measured so
@@ -355,7 +354,8 @@ class WhisperSpeechToText:
         texts = [text for text, _ in decoded.hypotheses]
         candidates = list(dict.fromkeys(
             _written(sentence) for text in texts[:2] for sentence in self.nearest(text)))
-        candidates = [c for c in candidates if self.accept is None or self.accept(c)][:5]
+        candidates = [c for c in candidates
+                      if self.judge is None or self.judge.fully_understands(c)][:5]
         if not candidates:
             return None
         heard, *scores = decoded.recognizer.log_probabilities(decoded, [texts[0], *candidates])

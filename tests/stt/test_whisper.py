@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from assistant.stt import FakeJudge
 from assistant.stt.whisper import WhisperSpeechToText, voiced_seconds
 from tests.conftest import AWAIT_LIMIT
 from tests.speech import espeak, noise, piper
@@ -22,7 +23,7 @@ def spoken() -> bytes:
 
 @pytest.fixture(scope="module")
 def cascade() -> Iterator[WhisperSpeechToText]:
-    stt = WhisperSpeechToText(fallback="whisper-base", accept=lambda text: False)
+    stt = WhisperSpeechToText(fallback="whisper-base", judge=FakeJudge(lambda text: False))
     yield stt
     asyncio.run(stt.aclose())
 
@@ -56,7 +57,8 @@ def test_a_transcription_at_a_pause_stays_quick(
 
 
 def test_understood_text_stops_at_the_first_model(spoken: bytes) -> None:
-    stt = WhisperSpeechToText(fallback="whisper-base", accept=lambda text: "door" in text.lower())
+    stt = WhisperSpeechToText(fallback="whisper-base",
+                              judge=FakeJudge(lambda text: "door" in text.lower()))
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
     assert heard.engine == "whisper-tiny.en"
     assert heard.confidence < 0 and not heard.uncertain
@@ -72,7 +74,7 @@ def test_words_the_first_model_is_unsure_of_are_certain_when_the_second_hears_th
         return same and "door" in text.lower() and "door" in other.lower()
 
     stt = WhisperSpeechToText(fallback="whisper-base", low_confidence=0.0,
-                              accept=lambda text: "door" in text.lower(), agree=agree)
+                              judge=FakeJudge(lambda text: "door" in text.lower(), agree=agree))
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
     assert "doors" in heard.text.lower()
     assert bool(heard.uncertain) is not same
@@ -84,8 +86,9 @@ def test_a_second_opinion_is_not_sought_where_doubt_holds_nothing_back(
         monkeypatch: pytest.MonkeyPatch, spoken: bytes) -> None:
     """A stop (or a query, or free words) is not worth the second model's time."""
     stt = WhisperSpeechToText(fallback="whisper-base", low_confidence=0.0,
-                              accept=lambda text: "door" in text.lower(),
-                              agree=lambda text, other: True, doubtful=lambda text: False)
+                              judge=FakeJudge(lambda text: "door" in text.lower(),
+                                              agree=lambda text, other: True,
+                                              doubtful=lambda text: False))
     used = _spy(monkeypatch, stt)
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
     assert used == ["whisper-tiny.en"] and heard.uncertain
@@ -94,7 +97,7 @@ def test_a_second_opinion_is_not_sought_where_doubt_holds_nothing_back(
 
 def test_the_quick_guess_at_a_pause_is_not_decoded_again_in_full(
         monkeypatch: pytest.MonkeyPatch, spoken: bytes) -> None:
-    stt = WhisperSpeechToText(accept=lambda text: "door" in text.lower())
+    stt = WhisperSpeechToText(judge=FakeJudge(lambda text: "door" in text.lower()))
     decodes: list[bool] = []
     real = stt._first.decode
 
@@ -200,7 +203,7 @@ def test_the_audio_supports_what_was_said_over_its_neighbours() -> None:
 @pytest.mark.parametrize(("gap", "taken"), [(2.0, True), (7.9, True), (8.5, False)])
 def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
         monkeypatch: pytest.MonkeyPatch, spoken: bytes, gap: float, taken: bool) -> None:
-    stt = WhisperSpeechToText(accept=lambda text: text == "Lock the doors now.",
+    stt = WhisperSpeechToText(judge=FakeJudge(lambda text: text == "Lock the doors now."),
                               nearest=lambda text: ["lock the doors now"], nearest_margin=8.0)
     monkeypatch.setattr(stt._first, "log_probabilities",
                         lambda decoded, texts: [-1.0, -1.0 - gap][:len(texts)])
@@ -215,8 +218,11 @@ def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
                                   "Unlock all of the door.", "Unlock all the doors."])
 def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
         monkeypatch: pytest.MonkeyPatch, echo: str) -> None:
+    def accept(text: str) -> bool:
+        return "door" in text.lower()
+
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
-                              accept=lambda text: "door" in text.lower())
+                              judge=FakeJudge(accept))
     real = stt._first.decode
 
     def echoed(*args: Any, **kwargs: Any) -> Any:
@@ -230,7 +236,7 @@ def test_a_prompt_sentence_put_on_other_talk_is_not_taken(
     said = "the fan at the back goes up to level two now, and thanks a lot for that"
     audio = espeak(said, "en-gb").astype("<i2").tobytes()
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
-    assert not stt.accept(heard.text), heard
+    assert not accept(heard.text), heard
     asyncio.run(stt.aclose())
 
 
@@ -239,8 +245,9 @@ def test_a_stop_heard_as_a_prompt_sentence_is_never_dropped(
     """Even if the model without the prompt hears something else (noise on a real stop),
     and without waiting for it: a wrong stop costs less than a missed one."""
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
-                              accept=lambda text: "lathe" in text.lower(),
-                              at_once=lambda text: text.lower().startswith("stop"))
+                              judge=FakeJudge(lambda text: "lathe" in text.lower(),
+                                              at_once=lambda text: text.lower().startswith(
+                                                  "stop")))
     real = stt._first.decode
     unprompted: list[bool] = []
 
@@ -261,7 +268,7 @@ def test_a_stop_heard_as_a_prompt_sentence_is_never_dropped(
 
 def test_a_prompt_sentence_really_said_is_taken() -> None:
     stt = WhisperSpeechToText(prompt="Unlock all of the doors. Stop the lathe.",
-                              accept=lambda text: "lathe" in text.lower())
+                              judge=FakeJudge(lambda text: "lathe" in text.lower()))
     audio = piper("Stop the lathe.").astype("<i2").tobytes()
     heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
     assert heard.text.lower().rstrip(".") == "stop the lathe"
@@ -277,8 +284,8 @@ def renaming() -> Iterator[WhisperSpeechToText]:
     understanding = assistant.understanding
     stt = WhisperSpeechToText(prompt=command_prompt(
         assistant.skills.sentences, assistant.understanding.catalog),
-                              accept=understanding.fully_understands,
-                              renamings=understanding.renamings)
+                              judge=FakeJudge(understanding.fully_understands,
+                                              renamings=understanding.renamings))
     yield stt
     asyncio.run(stt.aclose())
     asyncio.run(assistant.aclose())
