@@ -24,8 +24,11 @@ async def plc() -> AsyncIterator[PlcSimulator]:
 
 @pytest.fixture
 def bus_session(plc: PlcSimulator, make_session: Callable[..., Session]) -> Session:
-    return make_session(factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
-                                            "timeout_s": 0.5}})
+    session = make_session(factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
+                                               "timeout_s": 0.5}})
+    # The skill builds its client on the monotonic clock; its backoff runs on the test's.
+    session.plant.clock = session.clock
+    return session
 
 
 async def test_every_factory_tool_round_trips(bus_session: Session, plc: PlcSimulator) -> None:
@@ -72,7 +75,12 @@ async def test_a_plc_killed_mid_session_is_reported_and_survived(
     restarted = PlcSimulator(plc.plant, port=port)
     await restarted.start()
     try:
-        await asyncio.sleep(1.1)  # the client's backoff after two failures
+        # One failure: no new connection for the next 0.5 s, even to a PLC that is back.
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
+        bus_session.clock.advance(0.25)
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
+        assert plc.plant.conveyor_speeds["conveyor_1"] == 30
+        bus_session.clock.advance(0.25)
         await bus_session.say("set conveyor one to 60 percent")
         assert plc.plant.conveyor_speeds["conveyor_1"] == 60
     finally:
@@ -128,11 +136,12 @@ async def test_a_stop_is_tried_at_once_during_the_reconnect_backoff(
     8.5 s."""
     port = plc.port
     await plc.stop()
-    for _ in range(3):  # each failure doubles the client's backoff: 0.5, 1, 2 s
-        await bus_session.say("set conveyor one to 60 percent")
+    await bus_session.say("set conveyor one to 60 percent")  # fails: the backoff begins
     restarted = PlcSimulator(plc.plant, port=port)
     await restarted.start()
     try:
+        # The test's clock stands still: the backoff lasts until the stop.
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
         reply = await bus_session.say("emergency stop")
         assert restarted.plant.latched, reply
         assert bus_session.of("action")[-1]["outcome"] == "done"
