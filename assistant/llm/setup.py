@@ -9,6 +9,8 @@ the assistant on its deterministic tiers, said once at start-up by the caller.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,14 +80,15 @@ def model_file(settings: LanguageModelSettings, manifest: ModelManifest | None =
     return folder / next(iter(entry.files))
 
 
-def open_language_model(settings: LanguageModelSettings, prefix: str) -> LanguageModel:
+def open_language_model(settings: LanguageModelSettings, prefix: str, *,
+                        clock: Callable[[], float] = time.monotonic) -> LanguageModel:
     """Verify, load and warm the configured model; blocking, for start-up (raises
-    :class:`AssistantError`)."""
+    :class:`AssistantError`). ``clock``: the seconds its deadlines are on."""
     from assistant.llm.llama import LlamaCppModel
 
     path = model_file(settings)
     model = LlamaCppModel.open(path, prefix, name=settings.label, threads=settings.threads,
-                               warmup_s=settings.warmup_s)
+                               warmup_s=settings.warmup_s, clock=clock)
     _LOGGER.info("language model %s loaded from %s", settings.label, path)
     return model
 
