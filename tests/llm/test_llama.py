@@ -158,6 +158,14 @@ async def test_any_decision_is_a_known_tool_with_valid_arguments_or_none(
         assert decision.tool not in {"emergency_stop", "stop_machine"}
 
 
+async def test_the_model_decides_a_paraphrase_the_other_tiers_leave(slm: Tier) -> None:
+    """The test above passes for a model that never decides; this one fails for it."""
+    understanding, _, _ = slm
+    decision = await unhurried(understanding, "how's the welder getting on")
+    assert (decision.tool, decision.arguments, decision.route) == (
+        "get_machine_status", {"machine": "welder"}, Route.SLM)
+
+
 async def test_closed_choice_scores_every_option(
     slm: Tier
 ) -> None:
