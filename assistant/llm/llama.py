@@ -82,11 +82,17 @@ def _log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 
 
 class LlamaCppModel:
-    """A GGUF model behind a fixed prefix; create it with :meth:`open`."""
+    """A GGUF model behind a fixed prefix; create it with :meth:`open`.
+
+    ``clock``: the seconds the deadlines are on (the monotonic clock, as the model tier's;
+    tests give one they advance). The worker thread reads it between chunks.
+    """
 
     def __init__(self, llama: Any, prefix_tokens: list[int], name: str,
-                 worker: ThreadPoolExecutor) -> None:
+                 worker: ThreadPoolExecutor,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
+        self._clock = clock
         self._llama = llama
         self._prefix = prefix_tokens
         self._worker = worker
@@ -94,7 +100,8 @@ class LlamaCppModel:
 
     @classmethod
     def open(cls, path: Path, prefix: str, *, name: str, threads: int = 2,
-             context: int = 1024, warmup_s: float = 60.0) -> LlamaCppModel:
+             context: int = 1024, warmup_s: float = 60.0,
+             clock: Callable[[], float] = time.monotonic) -> LlamaCppModel:
         """Load ``path`` (already checksum-verified), evaluate ``prefix`` into the cache and
         warm up; blocking, for start-up. ``context`` grows if the prefix (the tool list)
         leaves less than :data:`_ROOM` tokens for the per-call prompt. A warm-up that takes
@@ -129,14 +136,15 @@ class LlamaCppModel:
                     f"{len(tokens)} tokens; at most {_MAX_CONTEXT - _ROOM} fit; "
                     "enable fewer skills")
             return cls.open(path, prefix, name=name, threads=threads,
-                            context=-(-(len(tokens) + _ROOM) // 256) * 256, warmup_s=warmup_s)
+                            context=-(-(len(tokens) + _ROOM) // 256) * 256, warmup_s=warmup_s,
+                            clock=clock)
         # thinking yields to listening; its compute threads start from this worker
         worker = thinking_worker(f"slm-{name}")
-        model = cls(llama, tokens, name, worker)
+        model = cls(llama, tokens, name, worker, clock)
         # Warm up (on the worker): the first calls allocate compute buffers.
         try:
             worker.submit(model._choose, '"hello" ->', [" none", " hello"], threading.Event(),
-                          time.monotonic() + warmup_s).result()
+                          clock() + warmup_s).result()
         except Exception as err:
             worker.shutdown(wait=False)
             llama.close()
@@ -166,7 +174,7 @@ class LlamaCppModel:
 
     async def _run(self, job: Callable[[threading.Event], T], deadline: float) -> T:
         stop = threading.Event()
-        budget = deadline - time.monotonic()
+        budget = deadline - self._clock()
         future = asyncio.get_running_loop().run_in_executor(self._worker, job, stop)
         # Past its deadline the job ends on its own, with _Stopped nobody awaits: read it, so
         # asyncio does not report "Future exception was never retrieved".
@@ -200,7 +208,7 @@ class LlamaCppModel:
         keep = min(_common_prefix(evaluated, tokens), len(tokens) - 1)
         llama.n_tokens = keep
         for start in range(keep, len(tokens), _CHUNK):
-            if stop.is_set() or time.monotonic() > deadline:
+            if stop.is_set() or self._clock() > deadline:
                 raise _Stopped
             llama.eval(tokens[start:start + _CHUNK])
         from llama_cpp import llama_get_logits
@@ -241,12 +249,12 @@ class LlamaCppModel:
         from llama_cpp import StoppingCriteriaList
 
         def past_deadline(_ids: Any, _logits: Any) -> bool:
-            return stop.is_set() or time.monotonic() > deadline
+            return stop.is_set() or self._clock() > deadline
 
         result = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=0.0, grammar=self._grammar(schema),
             stopping_criteria=StoppingCriteriaList([past_deadline]))
-        if stop.is_set() or time.monotonic() > deadline:
+        if stop.is_set() or self._clock() > deadline:
             raise _Stopped
         choice = result["choices"][0]
         if choice["finish_reason"] == "length":

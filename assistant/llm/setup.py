@@ -9,6 +9,8 @@ the assistant on its deterministic tiers, said once at start-up by the caller.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,26 +49,28 @@ def model_file(settings: LanguageModelConfig, manifest: ModelManifest | None = N
     return folder / next(iter(entry.files))
 
 
-def open_language_model(settings: LanguageModelConfig, prefix: str) -> LanguageModel:
+def open_language_model(settings: LanguageModelConfig, prefix: str, *,
+                        clock: Callable[[], float] = time.monotonic) -> LanguageModel:
     """Verify, load and warm the configured model; blocking, for start-up (raises
-    :class:`AssistantError`)."""
+    :class:`AssistantError`). ``clock``: the seconds its deadlines are on."""
     from assistant.llm.llama import LlamaCppModel
 
     path = model_file(settings)
     model = LlamaCppModel.open(path, prefix, name=settings.label, threads=settings.threads,
-                               warmup_s=settings.warmup_s)
+                               warmup_s=settings.warmup_s, clock=clock)
     _LOGGER.info("language model %s loaded from %s", settings.label, path)
     return model
 
 
-def try_language_model(settings: LanguageModelConfig,
-                       prefix: str) -> tuple[LanguageModel | None, str]:
+def try_language_model(settings: LanguageModelConfig, prefix: str, *,
+                       clock: Callable[[], float] = time.monotonic,
+                       ) -> tuple[LanguageModel | None, str]:
     """The model, or None and the notice to say once at start-up (empty when no model
     was asked for)."""
     if not settings.enabled:
         return None, ""
     try:
-        return open_language_model(settings, prefix), ""
+        return open_language_model(settings, prefix, clock=clock), ""
     except AssistantError as err:
         return None, (f"language model {settings.label} not used: {err.message}. "
                       "Understanding runs on the templates and the classifier only.")

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -196,17 +196,20 @@ class ModbusPlant:
     written twice is still one stop). A write sent and never answered is an
     :class:`UnconfirmedError`: it may have happened. Maintenance notes are kept by the
     assistant, not the PLC.
+
+    ``clock``: monotonic seconds for the backoff. Public: the skill builds the client, and a
+    test gives it a clock it advances.
     """
 
     def __init__(self, config: PlantConfig, host: str, port: int, *, timeout_s: float = 1.0,
-                 clock: Any = None) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.map = RegisterMap.of(config)
         self.where = f"{host}:{port}"
         self.notes: list[MaintenanceNote] = []
         self._address = (host, port)
         self._timeout_s = timeout_s
         self._client: Any = None  # made on first use: it binds to the running loop
-        self._clock = clock or time.monotonic
+        self.clock = clock
         self._backoff_s = 0.0
         self._next_attempt = 0.0
 
@@ -304,7 +307,7 @@ class ModbusPlant:
                                                 retries=0, reconnect_delay=0)
         if self._client.connected:
             return
-        if self._clock() < self._next_attempt and not urgent:
+        if self.clock() < self._next_attempt and not urgent:
             raise BackendError("plant-unreachable", f"the plant controller at {self.where} is "
                                "not reachable; I'm retrying, so nothing was done")
         if not await self._client.connect():
@@ -315,4 +318,4 @@ class ModbusPlant:
     def _failed(self) -> None:
         self._client.close()
         self._backoff_s = min(10.0, max(0.5, self._backoff_s * 2))
-        self._next_attempt = self._clock() + self._backoff_s
+        self._next_attempt = self.clock() + self._backoff_s

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 import math
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from pydantic import ValidationError
 from assistant.config import DEFAULT_LANGUAGE_MODEL, LanguageModelConfig
 from assistant.errors import LanguageModelError, ModelError
 from assistant.llm.base import LanguageModel, ModelTimeout
+from assistant.llm.llama import LlamaCppModel
 from assistant.llm.setup import (
     model_file,
     open_language_model,
@@ -31,9 +34,9 @@ from assistant.llm.setup import (
 from assistant.manifest import ModelManifest, sha256_of
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.slm import prompt_prefix
-from assistant.nlu.understand import Route, Understanding
+from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.wiring import build_understanding
-from tests.conftest import AWAIT_LIMIT
+from tests.conftest import AWAIT_LIMIT, FakeClock
 
 # Sixty tokens of free text under a grammar take about 2 s alone and over 5 s on a loaded CI
 # machine; these tests are about what the grammar lets through, not about speed.
@@ -52,17 +55,86 @@ UTTERANCES = [
 ]
 
 
+# Long enough for several of the model's chunks (32 tokens each).
+LONG_REQUEST = '"' + "please open the doors and the windows " * 20 + '" ->'
+
+
+class ModelClock:
+    """The model's seconds, read from ``source``; :meth:`hold` stops the model's worker
+    thread at a reading of them until :meth:`release`, so a test acts while the model is in
+    the middle of a call, not after a guessed sleep."""
+
+    def __init__(self, source: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self.held = threading.Event()
+        self._go = threading.Event()
+        self._readings = 0
+
+    def __call__(self) -> float:
+        if self._readings and threading.current_thread() is not threading.main_thread():
+            self._readings -= 1
+            if not self._readings:
+                self.held.set()
+                self._go.wait(2 * GENERATION_LIMIT)  # the bound frees one a failed test left
+        return self.source()
+
+    def hold(self, reading: int = 1) -> None:
+        """Hold the worker at its ``reading``-th reading from now (one per chunk)."""
+        self.held.clear()
+        self._go.clear()
+        self._readings = reading
+
+    async def wait_held(self) -> bool:
+        """Whether the worker got there (its threads run at nice 10: time to spare)."""
+        return await asyncio.to_thread(self.held.wait, GENERATION_LIMIT)
+
+    def release(self) -> None:
+        self._readings = 0
+        self._go.set()
+
+
+Tier = tuple[Understanding, LanguageModel, ModelClock]
+
+
+async def unhurried(understanding: Understanding, text: str) -> Decision:
+    """The decision given time to spare: these tests are about what the model decides, and
+    a loaded machine must not turn them into speed tests."""
+    tier = understanding.model_tier
+    assert tier is not None
+    settings = tier.settings
+    tier.settings = dataclasses.replace(settings, budget_s=GENERATION_LIMIT)
+    try:
+        return await asyncio.wait_for(understanding.understand(text), 2 * GENERATION_LIMIT)
+    finally:
+        tier.settings = settings
+
+
 @pytest.fixture(scope="module")
 def model_path() -> Path:
     return model_file(LanguageModelConfig())
 
 
 @pytest.fixture(scope="module")
-def slm(classifier: IntentClassifier) -> Iterator[tuple[Understanding, LanguageModel]]:
+def slm(classifier: IntentClassifier
+        ) -> Iterator[Tier]:
+    """The tier's model, on the monotonic clock the tier's deadlines are on."""
     understanding = build_understanding(classifier=classifier)[1]
-    model = open_language_model(LanguageModelConfig(), prompt_prefix(understanding.catalog))
+    clock = ModelClock()
+    model = open_language_model(LanguageModelConfig(), prompt_prefix(understanding.catalog),
+                                clock=clock)
     understanding.attach_model(model)
-    yield understanding, model
+    yield understanding, model, clock
+    asyncio.run(model.aclose())
+
+
+@pytest.fixture(scope="module")
+def clocked(model_path: Path) -> Iterator[tuple[LanguageModel, FakeClock, ModelClock]]:
+    """A model of its own on a clock that moves only when the test advances it."""
+    seconds = FakeClock()
+    clock = ModelClock(seconds)
+    model = LlamaCppModel.open(model_path, "Tools: unlock_doors, open_window, none.\n",
+                               name="clocked", clock=clock)
+    yield model, seconds, clock
     asyncio.run(model.aclose())
 
 
@@ -74,10 +146,10 @@ def test_the_default_model_is_packaged_and_verified(model_path: Path) -> None:
 
 @pytest.mark.parametrize("text", UTTERANCES)
 async def test_any_decision_is_a_known_tool_with_valid_arguments_or_none(
-    slm: tuple[Understanding, LanguageModel], text: str
+    slm: Tier, text: str
 ) -> None:
-    understanding, _ = slm
-    decision = await asyncio.wait_for(understanding.understand(text), AWAIT_LIMIT)
+    understanding, _, _ = slm
+    decision = await unhurried(understanding, text)
     if decision.tool is None:
         assert decision.arguments == {}
         return
@@ -87,13 +159,21 @@ async def test_any_decision_is_a_known_tool_with_valid_arguments_or_none(
         assert decision.tool not in {"emergency_stop", "stop_machine"}
 
 
+async def test_the_model_decides_a_paraphrase_the_other_tiers_leave(slm: Tier) -> None:
+    """The test above passes for a model that never decides; this one fails for it."""
+    understanding, _, _ = slm
+    decision = await unhurried(understanding, "how's the welder getting on")
+    assert (decision.tool, decision.arguments, decision.route) == (
+        "get_machine_status", {"machine": "welder"}, Route.SLM)
+
+
 async def test_closed_choice_scores_every_option(
-    slm: tuple[Understanding, LanguageModel]
+    slm: Tier
 ) -> None:
-    _, model = slm
+    _, model, _ = slm
     options = [" set_temperature", " set_timer", " set_fan_speed", " none"]
     scores = await model.choose('"make it warmer" ->', options,
-                                deadline=time.monotonic() + AWAIT_LIMIT)
+                                deadline=time.monotonic() + GENERATION_LIMIT)
     assert len(scores) == len(options)
     assert all(math.isfinite(s) and s <= 0.0 for s in scores)
     assert len(set(scores)) > 1
@@ -102,9 +182,9 @@ async def test_closed_choice_scores_every_option(
 @pytest.mark.parametrize("tool", ["set_temperature", "set_window", "navigate_to",
                                   "set_seat_heater", "set_defrost", "log_maintenance_note"])
 async def test_grammar_decoding_yields_json_the_tools_model_accepts(
-    slm: tuple[Understanding, LanguageModel], tool: str
+    slm: Tier, tool: str
 ) -> None:
-    understanding, model = slm
+    understanding, model, _ = slm
     arguments = understanding.catalog.tool(tool).arguments
     schema: dict[str, Any] = arguments.model_json_schema()
     answered = 0
@@ -128,49 +208,70 @@ async def test_grammar_decoding_yields_json_the_tools_model_accepts(
     assert answered, "the grammar never let the model finish an answer"
 
 
-async def test_a_call_past_its_budget_is_no_tool_and_the_next_is_served(
-    slm: tuple[Understanding, LanguageModel]
+async def test_a_decision_past_its_budget_is_no_tool_and_the_next_is_served(
+    slm: Tier
 ) -> None:
-    understanding, model = slm
+    understanding, _, clock = slm
     tier = understanding.model_tier
     assert tier is not None
-    with pytest.raises(ModelTimeout):
-        await model.choose('"get the locks open" ->', [" unlock_doors", " none"],
-                           deadline=time.monotonic() + 0.001)
     settings = tier.settings
-    tier.settings = dataclasses.replace(settings, budget_s=0.02)
+    tier.settings = dataclasses.replace(settings, budget_s=0.05)
+    clock.hold()  # the model cannot answer: only the budget can end the decision
     try:
-        started = time.monotonic()
         decision = await asyncio.wait_for(understanding.understand("get the locks open"),
                                           AWAIT_LIMIT)
         assert decision.tool is None and decision.route == Route.NONE
-        assert time.monotonic() - started < 0.5
+        assert await clock.wait_held()  # it was asked, and is held still
     finally:
+        clock.release()
         tier.settings = settings
-    decision = await asyncio.wait_for(understanding.understand("get the locks open"),
-                                      AWAIT_LIMIT)
+    decision = await unhurried(understanding, "get the locks open")
     assert (decision.tool, decision.route) == ("unlock_doors", Route.SLM)
 
 
-async def test_a_cancelled_call_leaves_the_model_usable(
-    slm: tuple[Understanding, LanguageModel]
+async def test_a_call_stops_at_the_next_chunk_once_its_clock_passes_the_deadline(
+    clocked: tuple[LanguageModel, FakeClock, ModelClock]
 ) -> None:
-    understanding, _ = slm
-    task = asyncio.get_running_loop().create_task(understanding.understand("get the locks open"),
-                                                  name="test-cancelled-model-call")
-    await asyncio.sleep(0.01)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    model, seconds, clock = clocked
+    options = [" unlock_doors", " open_window", " none"]
+    before = await model.choose(LONG_REQUEST, options, deadline=seconds() + 60.0)
+    other = LONG_REQUEST.replace("please", "kindly")  # not in the model's cache
+    clock.hold(reading=2)  # after its first chunk
+    call = asyncio.get_running_loop().create_task(
+        model.choose(other, options, deadline=seconds() + 60.0), name="call-past-deadline")
+    try:
+        assert await clock.wait_held()
+        seconds.advance(60.5)
+    finally:
+        clock.release()
+    # 60 s of budget on the loop's side: only the model's own check can end it this soon.
+    with pytest.raises(ModelTimeout):
+        await asyncio.wait_for(call, AWAIT_LIMIT)
+    after = await model.choose(LONG_REQUEST, options, deadline=seconds() + 60.0)
+    assert after == pytest.approx(before, abs=1e-3)
+
+
+async def test_a_cancelled_call_leaves_the_model_usable(
+    slm: Tier
+) -> None:
+    understanding, _, clock = slm
     tier = understanding.model_tier
     assert tier is not None
     settings = tier.settings
-    # usable, not fast: a loaded machine must not turn this into a budget test
-    tier.settings = dataclasses.replace(settings, budget_s=AWAIT_LIMIT / 2)
+    # a budget that cannot run out first: the call ends by its cancellation
+    tier.settings = dataclasses.replace(settings, budget_s=GENERATION_LIMIT)
+    clock.hold(reading=2)  # after its first chunk
+    task = asyncio.get_running_loop().create_task(understanding.understand("get the locks open"),
+                                                  name="test-cancelled-model-call")
     try:
-        decision = await asyncio.wait_for(understanding.understand(
-            "i must drive over to the airport"), AWAIT_LIMIT)
+        assert await clock.wait_held()  # cancelled in the middle of the model's work
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     finally:
+        clock.release()
         tier.settings = settings
+    assert task.cancelled()
+    decision = await unhurried(understanding, "i must drive over to the airport")
     assert decision.tool == "navigate_to"
 
 
@@ -246,7 +347,9 @@ def test_the_gemma_parts_are_assembled_once_and_verified(
 
 def test_a_warm_up_past_its_limit_is_the_not_used_notice() -> None:
     """Issue 12: a warm-up over 60 s on a loaded machine crashed start-up with _Stopped."""
-    model, notice = try_language_model(LanguageModelConfig(warmup_s=0.001), "Tools: none\n")
+    readings = itertools.count(step=100.0)  # each look at the clock: past the 60 s allowed
+    model, notice = try_language_model(LanguageModelConfig(), "Tools: none\n",
+                                       clock=lambda: float(next(readings)))
     assert model is None
     assert "not used" in notice and "warming up" in notice
 

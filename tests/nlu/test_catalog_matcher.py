@@ -133,7 +133,7 @@ def test_talk_and_a_name_that_names_nothing(matcher: TemplateMatcher) -> None:
     assert matcher.match(normalize("what a lovely day")) is None
     assert matcher.match(normalize("")) is None
     named = matcher.match(normalize("set pump q to 5"))
-    assert named is None or named.unknown_name
+    assert named is not None and (named.tool, named.unknown_name) == ("set_flow", True)
     assert "set pump a to 5" in matcher.renamings(normalize("set pump q to 5"))
 
 

@@ -271,8 +271,8 @@ async def test_a_change_takes_its_direction_from_the_words(classifier: IntentCla
     understanding.attach_model(FakeLanguageModel(_first_candidate))
     decision = await asyncio.wait_for(understanding.understand(
         "turn the temperature immediately down by 3 degrees"), AWAIT_LIMIT)
-    assert (decision.tool, decision.arguments.get("delta")) in (
-        ("change_temperature", -3), (None, None))
+    assert (decision.tool, decision.arguments.get("delta"), decision.route) == (
+        "change_temperature", -3, Route.SLM), decision
 
 
 @pytest.mark.parametrize("text", ["set the volume to thirty no forty", "switch from high "

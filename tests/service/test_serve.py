@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +39,14 @@ def test_serve_notifies_pets_and_logs_for_the_journal(tmp_path: Path) -> None:
         listening.set()
 
         def listen() -> None:  # as systemd does: read every datagram as it comes
-            while listening.is_set():
+            while True:
                 try:
                     states.append(notify.recv(4096).decode())
                 except TimeoutError:
-                    continue
+                    # A datagram is queued here as it is sent: once the service has exited,
+                    # an empty socket means every one of them is read.
+                    if not listening.is_set():
+                        return
 
         reader = threading.Thread(target=listen, name="notify-socket-reader")
         reader.start()
@@ -56,7 +58,6 @@ def test_serve_notifies_pets_and_logs_for_the_journal(tmp_path: Path) -> None:
                 [sys.executable, "-m", "assistant.cli.main", "--config", str(config), "serve",
                  "--input", str(speech)], check=False, env=env, capture_output=True, text=True,
                 timeout=SERVE_LIMIT)
-            time.sleep(0.5)
         finally:
             listening.clear()
             reader.join(timeout=5)

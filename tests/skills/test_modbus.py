@@ -5,6 +5,7 @@ survived."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -24,8 +25,11 @@ async def plc() -> AsyncIterator[PlcSimulator]:
 
 @pytest.fixture
 def bus_session(plc: PlcSimulator, make_session: Callable[..., Session]) -> Session:
-    return make_session(factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
-                                            "timeout_s": 0.5}})
+    session = make_session(factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
+                                               "timeout_s": 0.5}})
+    # The skill builds its client on the monotonic clock; its backoff runs on the test's.
+    session.plant.clock = session.clock
+    return session
 
 
 async def test_every_factory_tool_round_trips(bus_session: Session, plc: PlcSimulator) -> None:
@@ -52,7 +56,11 @@ async def test_every_factory_tool_round_trips(bus_session: Session, plc: PlcSimu
     assert bus_session.of("refused")[-1]["tool"] == "start_machine"
     assert len(bus_session.of("confirm")) == confirmations
     assert not plant.running["press_2"]
-    assert all(a["ok"] for a in bus_session.of("action"))
+    assert [(a["tool"], a["ok"]) for a in bus_session.of("action")] == [
+        (tool, True) for tool in ("start_machine", "get_machine_status", "stop_machine",
+                                  "set_conveyor_speed", "get_production_count",
+                                  "get_machine_status", "acknowledge_alarm",
+                                  "log_maintenance_note", "emergency_stop")]
 
 
 async def test_a_plc_killed_mid_session_is_reported_and_survived(
@@ -61,18 +69,25 @@ async def test_a_plc_killed_mid_session_is_reported_and_survived(
     await bus_session.say("set conveyor one to 30 percent")
     port = plc.port
     await plc.stop()
+    actions = len(bus_session.of("action"))
     reply = await bus_session.say("set conveyor one to 60 percent")
-    assert any(word in reply for word in ("did not answer", "connect", "reachable", "confirm"))
-    # Whether the interlock check or the write found it out, nothing is reported as done.
-    failed = [a for a in bus_session.of("action") if not a["ok"]] + bus_session.of("refused")
-    assert failed and not [a for a in bus_session.of("action")
-                           if a["ok"] and a["arguments"].get("percent") == 60]
+    # The interlock's read finds it out before anything is written: refused, nothing done.
+    assert reply.startswith("I couldn't check that it is safe") and \
+        reply.endswith("so nothing was done"), reply
+    assert bus_session.of("error")[-1]["code"] == "plant-unreachable"
+    assert bus_session.of("refused")[-1]["tool"] == "set_conveyor_speed"
+    assert len(bus_session.of("action")) == actions
     assert plc.plant.conveyor_speeds["conveyor_1"] == 30
     assert "plant controller" in bus_session.audit_path.read_text(encoding="utf-8")
     restarted = PlcSimulator(plc.plant, port=port)
     await restarted.start()
     try:
-        await asyncio.sleep(1.1)  # the client's backoff after two failures
+        # One failure: no new connection for the next 0.5 s, even to a PLC that is back.
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
+        bus_session.clock.advance(0.25)
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
+        assert plc.plant.conveyor_speeds["conveyor_1"] == 30
+        bus_session.clock.advance(0.25)
         await bus_session.say("set conveyor one to 60 percent")
         assert plc.plant.conveyor_speeds["conveyor_1"] == 60
     finally:
@@ -103,8 +118,11 @@ async def test_a_plc_killed_mid_command_is_reported_never_claimed_and_survived(
     assert "confirm" in reply and "check at the plant" in reply
     [action] = [a for a in bus_session.of("action") if a["tool"] == "set_conveyor_speed"]
     assert action["ok"] is False
-    audit = bus_session.audit_path.read_text(encoding="utf-8")
-    assert "plant-unconfirmed" in audit or "stopped answering" in audit
+    [result] = [record for record in map(json.loads, bus_session.audit_path.read_text(
+        encoding="utf-8").splitlines()) if record["kind"] == "result"
+        and record["tool"] == "set_conveyor_speed"]
+    assert (result["ok"], result["outcome"]) == (False, "unconfirmed")
+    assert "stopped answering" in result["message"]
     # The loop goes on: the next command, on another bus, works.
     assert "lock" in (await bus_session.say("lock the doors")).lower()
 
@@ -128,11 +146,12 @@ async def test_a_stop_is_tried_at_once_during_the_reconnect_backoff(
     8.5 s."""
     port = plc.port
     await plc.stop()
-    for _ in range(3):  # each failure doubles the client's backoff: 0.5, 1, 2 s
-        await bus_session.say("set conveyor one to 60 percent")
+    await bus_session.say("set conveyor one to 60 percent")  # fails: the backoff begins
     restarted = PlcSimulator(plc.plant, port=port)
     await restarted.start()
     try:
+        # The test's clock stands still: the backoff lasts until the stop.
+        assert "I'm retrying" in await bus_session.say("set conveyor one to 60 percent")
         reply = await bus_session.say("emergency stop")
         assert restarted.plant.latched, reply
         assert bus_session.of("action")[-1]["outcome"] == "done"
