@@ -35,7 +35,6 @@ class ArgSpec:
     kind: SlotKind
     required: bool
     default: Any
-    integer: bool
     minimum: float | None
     maximum: float | None
     label: str
@@ -268,7 +267,6 @@ def _arg_spec(
         kind=kind,
         required=info.is_required(),
         default=None if info.is_required() else info.default,
-        integer=base is int,
         minimum=low,
         maximum=high,
         label=label,

@@ -32,8 +32,6 @@ class WordSalad:
         self.words = sorted(understanding.matcher.vocabulary)
         self.rng = rng
         self.longest = longest
-        self.sentences_drawn = 0
-        """Draws left out because a template matched them whole."""
 
     def raw(self) -> str:
         """Words in random order, whether or not they happen to make a sentence."""
@@ -45,7 +43,6 @@ class WordSalad:
             text = self.raw()
             if not self.understanding.matcher.is_sentence(text):
                 return text
-            self.sentences_drawn += 1
 
 
 @dataclass
