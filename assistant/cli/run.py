@@ -12,11 +12,12 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from assistant.audio import AudioSink, AudioSource
 from assistant.audio.wavfile import WavFileSink, WavFileSource, read_wav, write_wav
 from assistant.cli.output import event_printer, json_line
 from assistant.config import AssistantConfig
 from assistant.errors import AssistantError
-from assistant.events import Event
+from assistant.events import Event, EventSink
 from assistant.wiring import build_voice_pipeline
 
 __all__ = ["DEMO_SCRIPT", "parse_audio", "run_demo", "run_file", "run_live"]
@@ -27,16 +28,9 @@ async def run_file(input_path: Path, output_path: Path | None, out: TextIO, *, a
                    skill_configs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """The whole pipeline on a WAV file, as fast as the engines allow, or (``realtime``)
     fed at a microphone's pace while turns are worked on, as live."""
-    source = WavFileSource(input_path, realtime=realtime)
-    sink = WavFileSink(output_path)
-    emit = event_printer(out, as_json=as_json)
-    session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
-                                   skill_configs=skill_configs, paced=realtime)
-    try:
-        await session.pipeline.run()
-    finally:
-        await sink.aclose()
-        await session.aclose()
+    await _run_pipeline(WavFileSource(input_path, realtime=realtime), WavFileSink(output_path),
+                        event_printer(out, as_json=as_json), config, skill_configs,
+                        paced=realtime)
 
 
 async def run_live(out: TextIO, *, as_json: bool, config: AssistantConfig,
@@ -44,11 +38,20 @@ async def run_live(out: TextIO, *, as_json: bool, config: AssistantConfig,
     """Microphone and speaker (as configured) until interrupted."""
     from assistant.audio.device import MicrophoneSource, SpeakerSink
 
-    source = MicrophoneSource(config.audio.input_device or None)
-    sink = SpeakerSink(config.audio.output_device or None)
-    emit = event_printer(out, as_json=as_json)
+    await _run_pipeline(MicrophoneSource(config.audio.input_device or None),
+                        SpeakerSink(config.audio.output_device or None),
+                        event_printer(out, as_json=as_json), config, skill_configs, paced=True)
+
+
+async def _run_pipeline(source: AudioSource, sink: AudioSink, emit: EventSink,
+                        config: AssistantConfig,
+                        skill_configs: Mapping[str, Mapping[str, Any]] | None, *,
+                        paced: bool, audit_path: Path | None = None) -> None:
+    """The voice pipeline from ``source`` to ``sink`` until the source ends; then every
+    part is closed, whatever happened."""
     session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
-                                   skill_configs=skill_configs, paced=True)
+                                   skill_configs=skill_configs, paced=paced,
+                                   audit_path=audit_path)
     try:
         await session.pipeline.run()
     finally:
@@ -147,15 +150,8 @@ async def run_demo(folder: Path, out: TextIO, *, config: AssistantConfig,
                   f"{details}\n")
         out.flush()
 
-    source = WavFileSource(spoken)
-    sink = WavFileSink(replies)
-    session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
-                                   skill_configs=skill_configs, audit_path=folder / "audit.jsonl")
-    try:
-        await session.pipeline.run()
-    finally:
-        await sink.aclose()
-        await session.aclose()
+    await _run_pipeline(WavFileSource(spoken), WavFileSink(replies), emit, config,
+                        skill_configs, paced=False, audit_path=folder / "audit.jsonl")
     elapsed = time.perf_counter() - started
     out.write(f"\nProcessed {seconds:.1f} s of audio in {elapsed:.1f} s. Spoken replies: "
               f"{replies}; audit log: {folder / 'audit.jsonl'}.\n")

@@ -102,7 +102,7 @@ def test_a_plain_sentence_keeps_a_templates_own_words_and_drops_dangling_ones(
     from assistant.skill_api import SlotKind
 
     def spec(name: str, kind: SlotKind, values: dict[str, Any]) -> ArgSpec:
-        return ArgSpec(name, kind, True, None, False, None, None, label=name if name != "query"
+        return ArgSpec(name, kind, True, None, None, None, label=name if name != "query"
                        else "music", unit="", question="", values=values)
 
     specs = {"seat": spec("seat", SlotKind.ENUM, {"driver seat": "driver"}),
