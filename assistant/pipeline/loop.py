@@ -42,8 +42,7 @@ import logging
 import math
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from assistant.audio import AudioChunk, AudioSink, AudioSource
 from assistant.dialogue import Dialogue, TurnResult
@@ -55,6 +54,13 @@ from assistant.events import (
     SpeechEndEvent,
     TranscriptEvent,
     WakeEvent,
+)
+from assistant.pipeline.base import (
+    Notices,
+    PipelineSettings,
+    Stage,
+    StreamClock,
+    TranscriptCheck,
 )
 from assistant.pipeline.speaking import Speaker
 from assistant.pipeline.spotter import ONSET_SLACK_MS, StopSpotter
@@ -85,54 +91,6 @@ class _Heard:
     detection: Detection | None
     voice: list[float] | None = None
     """Voice activity per 10 ms frame; computed by the reader when paced."""
-
-
-class TranscriptCheck(Protocol):
-    def fully_understands(self, text: str) -> bool: ...
-
-    def finished(self, text: str) -> bool: ...
-
-    def doubt_matters(self, text: str) -> bool: ...
-
-    def acts_at_once(self, text: str) -> bool: ...
-
-
-class Notices(Protocol):
-    def drain(self) -> list[str]: ...
-
-
-class Stage(StrEnum):
-    WAKE = "wake"
-    LISTEN = "listen"
-    STT = "stt"
-    INTENT = "intent"
-    TTS = "tts"
-
-
-class StreamClock:
-    """Milliseconds of input audio read so far: the pipeline's and the dialogue's clock."""
-
-    def __init__(self) -> None:
-        self.position_ms = 0.0
-
-    def ms(self) -> float:
-        return self.position_ms
-
-    def seconds(self) -> float:
-        return self.position_ms / 1000.0
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    intent_timeout_s: float = 5.0
-    """Seconds understanding and dispatch may take before the turn is dropped."""
-    tts_timeout_s: float = 10.0
-    """Seconds one reply's synthesis may take."""
-    question_timeout_ms: float = 6000.0
-    """Milliseconds to wait for the answer to a question ("Which window?")."""
-    paced: bool = False
-    """True for a live microphone (or a file fed at its pace): input is read while turns
-    are worked on and replies play, and a stop pre-empts a turn in flight."""
 
 
 class VoicePipeline:
