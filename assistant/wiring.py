@@ -184,8 +184,8 @@ def _speech_to_text(section: SpeechToTextConfig, assistant: Assistant,
 
         if section.vosk_model_dir is None:
             raise SpeechToTextError("stt-model-missing", "the Vosk engine needs a model "
-                                    "directory (speech_to_text.vosk_model_dir), e.g. "
-                                    "vosk-model-small-en-us-0.15")
+                                    "directory (speech_to_text.vosk_model_dir, or --vosk-model "
+                                    "DIR), e.g. vosk-model-small-en-us-0.15")
         phrases = (vosk_phrases(understanding.matcher.vocabulary)
                    if section.vosk_restrict_to_skills else None)
         return VoskSpeechToText(section.vosk_model_dir, phrases=phrases), None

@@ -140,7 +140,7 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--wake-model",
                        help="packaged openWakeWord model (hey_jarvis, alexa, hey_mycroft, "
                        "okay_nabu) or a .tflite path")
-    group.add_argument("--wake-threshold", type=float, help="0-1")
+    group.add_argument("--wake-threshold", type=float, help="0.05-0.99 (default 0.5)")
     group.add_argument("--stt", choices=["whisper", "vosk"])
     group.add_argument("--whisper-model",
                        help="packaged model name or a CTranslate2 Whisper directory")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_LANGUAGE_MODEL",
@@ -72,13 +72,22 @@ class WakeConfig(Section):
     porcupine_access_key: str = ""
     porcupine_keyword: str = "jarvis"
 
+    @model_validator(mode="after")
+    def _surer_while_speaking(self) -> WakeConfig:
+        if self.threshold > self.threshold_while_speaking:
+            raise ValueError(f"threshold ({self.threshold}) is above threshold_while_speaking "
+                             f"({self.threshold_while_speaking}): the wake word would be "
+                             "easier to hear over the assistant's own voice; lower threshold "
+                             "or raise threshold_while_speaking")
+        return self
+
 
 class SpeechToTextConfig(Section):
     engine: Literal["whisper", "vosk"] = "whisper"
     whisper_model: str = "whisper-tiny.en"
     whisper_fallback: str = "whisper-base"
     """Tried when the first model's text is not understood; "none" for no second model."""
-    whisper_window_s: float = Field(10.0, ge=5.0, le=30.0)
+    whisper_window_s: float = Field(10.0, ge=10.0, le=30.0)
     """Seconds of audio Whisper's encoder looks at. With the command prompt, 10 s is as
     accurate as 30 s on held-out voices and a third of the time."""
     whisper_nearest: bool = False
@@ -103,7 +112,8 @@ class VoiceActivityConfig(Section):
     """Quiet frames (by energy) that end a command."""
     pause_quiet_ms: float | None = Field(100.0, ge=20.0, le=5000.0)
     """Quiet frames after which the audio so far is offered as a possibly finished command
-    (the turn ends there if it is a whole one); absent: never."""
+    (the turn ends there if it is a whole one); set it to end_quiet_ms or more to wait for
+    the end silence instead."""
     quiet_share: float = Field(0.35, gt=0.0, lt=1.0)
     """Where "quiet" lies between the noise floor (0) and the command's loudness (1)."""
     floor_dbfs: float = Field(-60.0, ge=-120.0, le=0.0)
@@ -118,6 +128,14 @@ class VoiceActivityConfig(Section):
     """Audio kept from before the detector saw speech (it notices it late)."""
     onset_margin_ms: float = Field(200.0, ge=0.0, le=1000.0)
     """Audio kept before the energy onset when the lead-in is trimmed."""
+
+    @model_validator(mode="after")
+    def _speech_can_start_before_it_is_cut(self) -> VoiceActivityConfig:
+        if self.min_speech_ms >= self.max_speech_ms:
+            raise ValueError(f"min_speech_ms ({self.min_speech_ms}) is not below "
+                             f"max_speech_ms ({self.max_speech_ms}): every command would be "
+                             "cut as it starts")
+        return self
 
 
 class LanguageModelConfig(Section):

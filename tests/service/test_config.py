@@ -215,3 +215,46 @@ def test_the_configuration_imports_nothing_above_it() -> None:
     loaded = set(ast.literal_eval(done.stdout))
     assert loaded <= {"assistant", "assistant.errors", "assistant.config",
                       "assistant.config.sections", "assistant.config.settings"}, loaded
+
+
+def test_every_command_line_option_reaches_its_key(tmp_path: Path) -> None:
+    from assistant.cli.main import _config, _parser
+
+    path = tmp_path / "config.toml"
+    path.write_text('[skills]\nenabled = ["core", "vehicle"]\n'
+                    '[factory.machines.press_1]\nnames = ["press one"]\n', encoding="utf-8")
+    plant = tmp_path / "plant.yaml"
+    config = _config(_parser().parse_args(
+        ["--config", str(path), "chat", "--plant", str(plant), "--speed", "50", "--skills",
+         "--audit-log", str(tmp_path / "a.jsonl"), "--confirm-seconds", "5"]))
+    assert config.skills.enabled == ["core", "vehicle"]  # a bare --skills: as configured
+    assert config.skills.confirm_seconds == 5
+    assert config.audit_path() == tmp_path / "a.jsonl"
+    skills = config.skill_configs()
+    assert skills["factory"]["plant_file"] == str(plant) and "plant" not in skills["factory"]
+    assert skills["vehicle"]["speed_kmh"] == 50
+    run = _config(_parser().parse_args(
+        ["--config", str(path), "run", "--stt", "vosk", "--vosk-model", str(tmp_path),
+         "--vosk-any-words", "--input-device", "3", "--output-device", "usb",
+         "--tts-voice", "voice.onnx", "--wake-model", "alexa"]))
+    assert (run.speech_to_text.engine, run.speech_to_text.vosk_model_dir,
+            run.speech_to_text.vosk_restrict_to_skills) == ("vosk", tmp_path, False)
+    assert (run.audio.input_device, run.audio.output_device) == ("3", "usb")
+    assert (run.text_to_speech.voice, run.wake.model) == ("voice.onnx", "alexa")
+    parse = _config(_parser().parse_args(["--config", str(path), "parse"]))
+    assert parse.speech_to_text.vosk_restrict_to_skills
+    assert parse.skill_configs(buses=False).keys() == {"vehicle", "factory"}
+    assert "modbus" not in parse.skill_configs(buses=False)["factory"]
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"wake": {"threshold": 0.95}}, "threshold_while_speaking"),
+    ({"voice_activity": {"min_speech_ms": 1500, "max_speech_ms": 1000}}, "max_speech_ms"),
+])
+def test_settings_that_contradict_each_other_are_refused_with_both_keys(
+        changes: dict[str, dict[str, float]], named: str) -> None:
+    """Each value is in its range, the pair is not: refused when read, not as a crash when
+    the engine is built."""
+    with pytest.raises(ConfigError) as raised:
+        AssistantConfig().overridden(changes)
+    assert named in raised.value.message
