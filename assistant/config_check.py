@@ -6,15 +6,21 @@ model or opens a device; ``assistant doctor`` does that."""
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from assistant.config import NO_LANGUAGE_MODEL, AssistantConfig, Problem
 from assistant.errors import SkillLoadError
 from assistant.manifest import ModelManifest
-from assistant.plugins import installed_skill_names, installed_skills
+from assistant.plugins import (
+    installed_skill_names,
+    installed_skills,
+    settings_problems,
+    skill_settings,
+)
 
-__all__ = ["config_problems"]
+__all__ = ["config_problems", "skill_settings_problems"]
 
 
 def config_problems(config: AssistantConfig) -> list[Problem]:
@@ -121,32 +127,48 @@ def _language_model_problems(config: AssistantConfig, manifest: ModelManifest) -
 
 
 def _skill_problems(config: AssistantConfig) -> list[Problem]:
-    """Skills enabled and not installed, then each skill's own ``check_config``."""
+    """Skills enabled and not installed, then every skill's settings."""
     problems: list[Problem] = []
     installed = installed_skill_names()
     for name in config.skills.enabled or ():
         if name not in installed:
             problems.append(Problem("skills.enabled", f"skill {name!r} is not installed; "
                                     f"installed: {', '.join(installed)}"))
-    factory = config.factory
-    if factory.plant_file is not None and factory.machines is not None:
-        # Only this file's shape has both: the factory skill is given one of them.
-        problems.append(Problem("factory.plant_file", "give plant_file or machines, not both"))
-    configs = config.skill_configs()
-    # A disabled skill's section is still read (its simulator starts from it), so checked.
+    return problems + skill_settings_problems(config.skill_configs(), config.skills.enabled,
+                                              old_sections=config.deprecated_sections())
+
+
+def skill_settings_problems(configs: Mapping[str, Mapping[str, Any]],
+                            enabled: Collection[str] | None = None, *,
+                            old_sections: Collection[str] = ()) -> list[Problem]:
+    """Tables of skills that are not installed, each skill's table against its settings
+    model, then each skill's own ``check_config``. A table read from an old top-level
+    section (``[factory]``) is reported under that section's name, as the file says it."""
+    problems: list[Problem] = []
+    installed = installed_skill_names()
+    for name in configs:
+        if name not in installed:
+            problems.append(Problem(f"skills.{name}", f"settings for a skill that is not "
+                                    f"installed; installed: {', '.join(installed)}"))
+    # A disabled skill's table is still checked: enabling it must not reveal old mistakes.
     try:
-        skills = installed_skills([*(config.skills.enabled or installed), *configs])
+        skills = installed_skills([*(enabled or installed), *configs])
     except SkillLoadError as err:
         return [*problems, Problem("skills.enabled", err.message)]
     for skill in skills:
-        if skill.check_config is None:
+        prefix = skill.name if skill.name in old_sections else f"skills.{skill.name}"
+        table = configs.get(skill.name, {})
+        wrong = settings_problems(skill, table)
+        problems += [Problem(prefix + each.key.removeprefix(f"skills.{skill.name}"),
+                             each.message) for each in wrong]
+        if skill.check_config is None or wrong:
             continue
         try:
-            found = skill.check_config(configs.get(skill.name, {}))
+            found = skill.check_config(skill_settings(skill, table)[1])
         except Exception as err:  # a skill's broken check is a problem to report, not a crash
             problems.append(Problem(skill.name, f"the {skill.name} skill's configuration check "
                                     f"failed: {type(err).__name__}: {err}; report it to the "
                                     "skill's author"))
             continue
-        problems += [Problem(f"{skill.name}.{each.key}", each.message) for each in found]
+        problems += [Problem(f"{prefix}.{each.key}", each.message) for each in found]
     return problems

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from assistant.dispatch.catalog import Catalog
 from assistant.errors import SkillLoadError
 from assistant.nlu.templates import TemplateSentence, load_templates
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "close_backends", "discover_skills",
-           "installed_skill_names", "installed_skills", "load_skills"]
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "SettingsProblem", "close_backends",
+           "discover_skills", "installed_skill_names", "installed_skills", "load_skills",
+           "settings_problems", "skill_settings", "start_backends"]
 
 ENTRY_POINT_GROUP = "assistant.skills"
 
@@ -62,6 +65,76 @@ def discover_skills(
 
 
 @dataclass(frozen=True)
+class SettingsProblem:
+    """One thing wrong in a skill's ``[skills.<name>]`` table: the full key, and what is
+    allowed there."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def settings_problems(skill: Skill, raw: Mapping[str, Any]) -> list[SettingsProblem]:
+    """Every problem of ``raw`` against the skill's settings model, keys in full
+    (``skills.shop_lights.port``); a skill without a settings model checks its table itself
+    (``check_config``)."""
+    prefix = f"skills.{skill.name}"
+    if skill.settings is None:
+        return []
+    try:
+        skill.settings.model_validate(raw)
+    except ValidationError as err:
+        return [_settings_problem(skill.settings, prefix, error) for error in err.errors()]
+    return []
+
+
+def _settings_problem(model: type[BaseModel], prefix: str,
+                      error: Mapping[str, Any]) -> SettingsProblem:
+    location = [str(part) for part in error["loc"]]
+    key = ".".join([prefix, *location])
+    if error["type"] == "extra_forbidden":
+        allowed = _fields_at(model, location[:-1])
+        return SettingsProblem(key, "unknown key; allowed here: " + (", ".join(allowed) or
+                                                                      "none"))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] != "missing" and not isinstance(error.get("input"), dict):
+        shown = repr(error.get("input"))
+        message += f" (got {shown[:60]}{'...' if len(shown) > 60 else ''})"
+    return SettingsProblem(key, message)
+
+
+def _fields_at(model: type[BaseModel], location: list[str]) -> list[str]:
+    current: Any = model
+    for part in location:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        candidates = (field.annotation, *getattr(field.annotation, "__args__", ()))
+        current = next((c for c in candidates
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def skill_settings(skill: Skill, raw: Mapping[str, Any]) -> tuple[BaseModel | None,
+                                                                    dict[str, Any]]:
+    """The skill's validated settings and the same as plain values (what its hooks get);
+    a :class:`SkillLoadError` lists every problem with its key. A skill without a settings
+    model gets its table as written."""
+    problems = settings_problems(skill, raw)
+    if problems:
+        raise SkillLoadError("skill-settings-invalid", f"the {skill.name} skill's settings have "
+                             f"{len(problems)} problem(s): "
+                             + "; ".join(str(p) for p in problems)
+                             + ". Run 'assistant config check' for details.")
+    if skill.settings is None:
+        return None, dict(raw)
+    settings = skill.settings.model_validate(raw)
+    return settings, settings.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
 class LoadedSkills:
     """Every tool in one catalog, every template sentence, each skill's runtime."""
 
@@ -75,8 +148,12 @@ def load_skills(
     skills: Iterable[Skill],
     configs: Mapping[str, Mapping[str, Any]] | None = None,
     notify: Callable[[str], None] = lambda _text: None,
+    *,
+    connect: bool = False,
 ) -> LoadedSkills:
-    """Build each skill, refuse duplicate tool names, load and check every template."""
+    """Build each skill on its validated settings (``configs``: each skill's table by skill
+    name), refuse duplicate tool names, load and check every template. Without ``connect``
+    the skills open no bus or device (see :class:`SkillContext`)."""
     configs = configs or {}
     runtimes: dict[str, SkillRuntime] = {}
     owners: dict[str, str] = {}
@@ -86,7 +163,9 @@ def load_skills(
     for skill in skills:
         if skill.name in runtimes:
             raise SkillLoadError("skill-duplicate", f"two skills are named {skill.name!r}")
-        runtime = skill.create(SkillContext(config=configs.get(skill.name, {}), notify=notify))
+        settings, plain = skill_settings(skill, configs.get(skill.name, {}))
+        runtime = skill.create(SkillContext(config=plain, notify=notify, settings=settings,
+                                            connect=connect))
         runtimes[skill.name] = runtime
         for item in runtime.tools:
             if item.name in owners:
@@ -106,9 +185,25 @@ def load_skills(
     return LoadedSkills(catalog, sentences, runtimes, owners)
 
 
-async def close_backends(runtimes: Mapping[str, SkillRuntime]) -> None:
-    """Close every skill back end that has connections to close (buses)."""
+async def start_backends(runtimes: Mapping[str, SkillRuntime]) -> None:
+    """Start every skill back end that has a ``start`` (see :class:`Backend`)."""
     for runtime in runtimes.values():
-        close = getattr(runtime.backend, "close", None)
-        if close is not None:
+        start = getattr(runtime.backend, "start", None)
+        if start is not None:
+            await start()
+
+
+async def close_backends(runtimes: Mapping[str, SkillRuntime]) -> None:
+    """Close every skill back end that has an ``aclose`` (see :class:`Backend`); one that
+    fails to close does not keep the others open."""
+    failures: list[BaseException] = []
+    for runtime in runtimes.values():
+        close = getattr(runtime.backend, "aclose", None)
+        if close is None:
+            continue
+        try:
             await close()
+        except Exception as err:  # every back end gets its chance to close
+            failures.append(err)
+    if failures:
+        raise failures[0]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.plugins import installed_skills
+from assistant.plugins import installed_skills, skill_settings
 
 __all__ = ["Simulators", "simulated_buses"]
 
@@ -27,18 +27,23 @@ class Simulators:
 
 
 @contextlib.asynccontextmanager
-async def simulated_buses(configs: Mapping[str, Mapping[str, Any]]) -> AsyncIterator[Simulators]:
-    """Start the simulators that ``configs`` (the skills' configurations by skill name) ask
-    for, through the ``simulate`` hook of each installed skill; a simulator that picks a
-    free port writes it into its skill's configuration."""
+async def simulated_buses(configs: Mapping[str, Mapping[str, Any]],
+                          enabled: Collection[str] | None = None) -> AsyncIterator[Simulators]:
+    """Start the simulators that the skills' settings (``configs``, each skill's table by
+    skill name; a skill without one has its defaults) ask for, through the ``simulate``
+    hook of each installed skill among ``enabled`` (none: the skills ``configs`` names); a
+    simulator that picks a free port writes it into its skill's configuration."""
     resolved: dict[str, dict[str, Any]] = copy.deepcopy({k: dict(v) for k, v in configs.items()})
     simulators = Simulators(resolved)
+    names = set(configs) if enabled is None else enabled
     async with contextlib.AsyncExitStack() as stack:
-        # A skill without configuration asks for nothing, so only configured ones are loaded.
-        for skill in installed_skills(resolved):
+        for skill in installed_skills(names):
+            if skill.settings is not None:
+                resolved[skill.name] = skill_settings(skill, resolved.get(skill.name, {}))[1]
             if skill.simulate is None:
                 continue
-            simulation = await stack.enter_async_context(skill.simulate(resolved[skill.name]))
+            simulation = await stack.enter_async_context(
+                skill.simulate(resolved.setdefault(skill.name, {})))
             if simulation is None:
                 continue
             resolved[skill.name] = dict(simulation.config)

@@ -5,10 +5,20 @@ entry-point group. Its tools are pydantic models (types, ranges, enums) whose fi
 :class:`Slot` marker saying how the argument is spoken; its sentence templates live in a
 YAML file beside it; :meth:`Skill.create` builds the tools bound to a back end.
 
+A skill may declare its settings as a pydantic model (``Skill(settings=...)``): they are
+read from ``[skills.<name>]`` in the configuration file, overridden by
+``ASSISTANT_SKILLS__<NAME>__<KEY>``, validated by ``assistant config check`` and given to
+:meth:`Skill.create` as ``context.settings``.
+
 Three hooks are optional: ``simulate`` starts what stands behind the skill's bus (for the
 demo and tests), ``diagnose`` adds the skill's lines to ``assistant doctor``, and
 ``check_config`` finds what is wrong in the skill's configuration for ``assistant config
-check``. Each is given the skill's configuration, the same mapping :meth:`Skill.create` gets.
+check``. Each is given the skill's configuration, the same mapping :meth:`Skill.create` gets
+as ``context.config`` (the validated settings as plain values).
+
+Everything a skill needs is exported here: the errors a back end raises, the spoken
+formatting helpers, and the :class:`Backend` lifecycle. Nothing else in ``assistant`` is
+meant for skills.
 """
 
 from __future__ import annotations
@@ -18,11 +28,17 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.errors import AssistantError, BackendError, SkillLoadError, UnconfirmedError
+from assistant.spoken import format_number, spoken_duration, spoken_list
+
 __all__ = [
+    "AssistantError",
+    "Backend",
+    "BackendError",
     "BusFault",
     "ConfigProblem",
     "Finding",
@@ -32,11 +48,16 @@ __all__ = [
     "Simulation",
     "Skill",
     "SkillContext",
+    "SkillLoadError",
     "SkillRuntime",
     "Slot",
     "SlotKind",
     "Tool",
     "ToolResult",
+    "UnconfirmedError",
+    "format_number",
+    "spoken_duration",
+    "spoken_list",
     "tool",
 ]
 
@@ -163,13 +184,31 @@ def tool(
 
 @dataclass(frozen=True)
 class SkillContext:
-    """What a skill is given to build itself: its configuration and a notifier.
+    """What a skill is given to build itself.
 
-    ``notify`` lets a skill speak unprompted (a timer rings).
+    ``settings`` is the skill's validated settings model (``None`` when the skill declares
+    none); ``config`` holds the same values as a plain mapping (what the hooks get).
+    ``notify`` lets a skill speak unprompted (a timer rings). ``connect`` is false when
+    nothing will really run (``assistant parse``, ``chat`` without buses, tests): the skill
+    then opens no bus or device and builds on an in-memory stand-in.
     """
 
     config: Mapping[str, Any] = field(default_factory=dict)
     notify: Callable[[str], None] = lambda _text: None
+    settings: BaseModel | None = None
+    connect: bool = False
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the assistant does with a skill's back end (``SkillRuntime.backend``), both
+    optional: ``start`` once before the first command (connect, start a poller), ``aclose``
+    at shutdown or when skills are reloaded (close connections). A back end that needs
+    neither need not define them."""
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -218,7 +257,7 @@ class Finding:
 @dataclass(frozen=True)
 class ConfigProblem:
     """One thing wrong in a skill's configuration; ``key`` is relative to the skill's
-    section ("modbus.port" in the factory skill is reported as "factory.modbus.port")."""
+    section ("modbus.port" in the factory skill is reported as "skills.factory.modbus.port")."""
 
     key: str
     message: str
@@ -231,6 +270,9 @@ class Skill:
     name: str
     templates: Path
     create: Callable[[SkillContext], SkillRuntime]
+    settings: type[BaseModel] | None = None
+    """The skill's settings (``[skills.<name>]``); its fields' descriptions and defaults are
+    what ``assistant skills list`` and ``config show`` print."""
     simulate: Callable[[Mapping[str, Any]],
                        AbstractAsyncContextManager[Simulation | None]] | None = None
     """Start what stands behind the skill's bus for as long as the context is entered;

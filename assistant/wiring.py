@@ -30,7 +30,13 @@ from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Understanding
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
-from assistant.plugins import LoadedSkills, close_backends, discover_skills, load_skills
+from assistant.plugins import (
+    LoadedSkills,
+    close_backends,
+    discover_skills,
+    load_skills,
+    start_backends,
+)
 from assistant.stt import SpeechToText
 from assistant.stt.vocabulary import command_prompt, vosk_phrases
 from assistant.tts import TextToSpeech
@@ -54,9 +60,12 @@ def build_understanding(
     configs: Mapping[str, Mapping[str, Any]] | None = None,
     notify: Callable[[str], None] = lambda _text: None,
     classifier: IntentClassifier | None = None,
+    *,
+    connect: bool = False,
 ) -> tuple[LoadedSkills, Understanding]:
-    """Load the skills and build the tiers (a trained classifier may be reused)."""
-    loaded = load_skills(discover_skills(enabled), configs, notify)
+    """Load the skills and build the tiers (a trained classifier may be reused); see
+    :func:`assistant.plugins.load_skills` for ``connect``."""
+    loaded = load_skills(discover_skills(enabled), configs, notify, connect=connect)
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
@@ -88,6 +97,10 @@ class Assistant:
     def backend(self, skill: str) -> object:
         return self.skills.runtimes[skill].backend
 
+    async def start(self) -> None:
+        """Start the skills' back ends that have something to start."""
+        await start_backends(self.skills.runtimes)
+
     async def aclose(self) -> None:
         """Close the skills' back ends (bus connections), then the audit log."""
         try:
@@ -106,12 +119,14 @@ def build_assistant(
     clock: Callable[[], float] = time.monotonic,
     classifier: IntentClassifier | None = None,
     audit: AuditLog | None = None,
+    connect: bool = False,
 ) -> Assistant:
     """Everything the text core needs, wired; the skills' notices become reply events.
     The skills to load and the confirmation window come from ``config``; ``skill_configs``
     are what the skills are given (``config.skill_configs()`` as the simulators resolved
-    them; none: each skill's defaults, no bus). The audit log is ``audit`` (the caller's),
-    else ``audit_path``, else the configuration's."""
+    them; none: each skill's defaults). Only with ``connect`` do the skills open their buses
+    (run, serve, demo, chat); otherwise they stand on in-memory simulations. The audit log
+    is ``audit`` (the caller's), else ``audit_path``, else the configuration's."""
     config = config or AssistantConfig()
     started = clock()
     timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
@@ -123,7 +138,7 @@ def build_assistant(
         notices.put(text)
 
     loaded, understanding = build_understanding(config.skills.enabled, skill_configs, notify,
-                                                classifier)
+                                                classifier, connect=connect)
     audit = audit or AuditLog(audit_path or config.audit_path())
     events = TurnEvents(emit)
     dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)
@@ -251,6 +266,7 @@ def build_voice_pipeline(
     paced: bool = False,
     engines: Engines | None = None,
     classifier: IntentClassifier | None = None,
+    connect: bool = False,
 ) -> VoiceSession:
     """The text core on the stream clock, the engines (``engines`` if given, loaded once
     for several sessions), and the pipeline joining them; see :func:`build_assistant` for
@@ -259,7 +275,7 @@ def build_voice_pipeline(
     clock = StreamClock()
     assistant = build_assistant(emit, config, skill_configs=skill_configs,
                                 audit_path=audit_path, now_ms=clock.ms, clock=clock.seconds,
-                                classifier=classifier)
+                                classifier=classifier, connect=connect)
     engines = engines or build_engines(config, assistant, paced=paced)
     engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:

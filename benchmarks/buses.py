@@ -127,7 +127,7 @@ async def can_bus(count: int) -> dict[str, dict[str, float]]:
         sentences = [f"set the fan speed to {level}" for level in range(1, 8)]
         assistant = await through_the_assistant(configs, sentences, count)
     finally:
-        await car.close()
+        await car.aclose()
         await controller.stop()
         controller.bus.shutdown()
     return {"round trip (BODY_CMD, BODY_ACK)": summary(round_trip),

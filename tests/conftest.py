@@ -94,12 +94,13 @@ class Session:
 def make_session(
     tmp_path: Path, classifier: IntentClassifier
 ) -> Callable[..., Session]:
-    def make(audit_path: Path | None = None, **configs: Any) -> Session:
+    def make(audit_path: Path | None = None, connect: bool = False, **configs: Any) -> Session:
         events: list[Event] = []
         clock = FakeClock()
         path = audit_path or tmp_path / "audit.jsonl"
         assistant = build_assistant(events.append, audit_path=path, clock=clock,
-                                    classifier=classifier, skill_configs=configs or None)
+                                    classifier=classifier, skill_configs=configs or None,
+                                    connect=connect)
         return Session(assistant, events, clock, path)
 
     return make

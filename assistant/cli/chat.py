@@ -39,7 +39,7 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
     """Run a conversation over ``lines``; returns the number of utterances heard."""
     config = config or AssistantConfig()
     emit = event_printer(out, as_json=as_json)
-    assistant = build_assistant(emit, config, skill_configs=skill_configs)
+    assistant = build_assistant(emit, config, skill_configs=skill_configs, connect=True)
     model, notice = await asyncio.to_thread(attach_language_model, assistant.understanding,
                                             config.language_model)
     if notice:
@@ -52,6 +52,7 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
     reader.start()
     heard = 0
     try:
+        await assistant.start()
         while True:
             deadline = dialogue.deadline
             timeout = None if deadline is None else max(0.0, deadline - loop.time())

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any, TextIO
 
 import tomli_w
 
-from assistant.config import AssistantConfig, config_path, read_config, unknown_environment
-from assistant.config_check import config_problems
+from assistant.config import (
+    AssistantConfig,
+    Problem,
+    SkillsConfig,
+    config_path,
+    read_config,
+    unknown_environment,
+)
+from assistant.config.settings import DEPRECATED_SKILL_SECTIONS
+from assistant.config_check import config_problems, skill_settings_problems
+from assistant.plugins import installed_skill_names, installed_skills, skill_settings
 
 __all__ = ["check_config", "show_config"]
 
@@ -22,6 +32,10 @@ def check_config(explicit: Path | None, out: TextIO) -> int:
     config, problems = read_config(path)
     if config is not None:
         problems = config_problems(config)
+        for name in config.deprecated_sections():
+            out.write(f"warning: [{name}] is deprecated; move its keys to [skills.{name}]\n")
+    elif path is not None:
+        problems += _skill_table_problems(path)
     for warning in unknown_environment():
         out.write(f"warning: {warning}\n")
     if not problems:
@@ -31,6 +45,25 @@ def check_config(explicit: Path | None, out: TextIO) -> int:
     for problem in problems:
         out.write(f"  {problem}\n")
     return 1
+
+
+def _skill_table_problems(path: Path) -> list[Problem]:
+    """The skills' tables of a file whose other sections have problems: checked all the
+    same, so one run of the check lists everything."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return []  # already reported by read_config
+    found = data.get("skills")
+    skills: dict[str, Any] = found if isinstance(found, dict) else {}
+    known = set(SkillsConfig.model_fields)
+    tables = {name: value for name, value in skills.items()
+              if name not in known and isinstance(value, dict)}
+    old = [name for name in DEPRECATED_SKILL_SECTIONS if isinstance(data.get(name), dict)]
+    for name in old:
+        tables[name] = {**data[name], **tables.get(name, {})}
+    enabled = skills.get("enabled") if isinstance(skills.get("enabled"), list) else None
+    return skill_settings_problems(tables, enabled, old_sections=old)
 
 
 def show_config(explicit: Path | None, out: TextIO, *, as_json: bool) -> int:
@@ -43,6 +76,13 @@ def show_config(explicit: Path | None, out: TextIO, *, as_json: bool) -> int:
             out.write(f"  {problem}\n")
         return 1
     data = _plain(config)
+    for name in DEPRECATED_SKILL_SECTIONS:  # shown where they now belong: [skills.<name>]
+        data.pop(name, None)
+    tables = config.skill_configs()
+    for skill in installed_skills(config.skills.enabled or installed_skill_names()):
+        if skill.settings is not None:  # each skill's settings, its defaults filled in
+            data["skills"][skill.name] = _plain_value(
+                skill_settings(skill, tables.get(skill.name, {}))[1])
     if as_json:
         out.write(json.dumps(data, indent=2) + "\n")
     else:
@@ -55,11 +95,11 @@ def show_config(explicit: Path | None, out: TextIO, *, as_json: bool) -> int:
 
 def _plain(config: AssistantConfig) -> dict[str, Any]:
     """TOML has no null: unset optional keys are left out."""
-
-    def drop_none(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: drop_none(v) for k, v in value.items() if v is not None}
-        return value
-
-    result: dict[str, Any] = drop_none(config.model_dump(mode="json"))
+    result: dict[str, Any] = _plain_value(config.model_dump(mode="json"))
     return result
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items() if v is not None}
+    return value

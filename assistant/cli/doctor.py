@@ -177,7 +177,7 @@ async def _diagnose_skills(config: AssistantConfig) -> list[Finding]:
     # As config check does: a skill enabled, or disabled and still configured.
     skills = installed_skills([*(config.skills.enabled or installed_skill_names()), *configs])
     findings: list[Finding] = []
-    async with simulated_buses(configs) as simulators:
+    async with simulated_buses(configs, [skill.name for skill in skills]) as simulators:
         for skill in skills:
             if skill.diagnose is not None:
                 findings += await _diagnosis(skill.name, skill.diagnose,

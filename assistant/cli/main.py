@@ -110,10 +110,11 @@ _OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("audit_log", "service", "audit_log"),
     ("input_device", "audio", "input_device"),
     ("output_device", "audio", "output_device"),
-    ("speed", "vehicle", "speed_kmh"),
-    ("plant", "factory", "plant_file"),
+    ("speed", "skills", "vehicle.speed_kmh"),
+    ("plant", "skills", "factory.plant_file"),
 )
-"""Each command-line option that sets a configuration key: (option, section, key)."""
+"""Each command-line option that sets a configuration key: (option, section, key); a
+dotted key is a key of a table in the section (a skill's settings)."""
 
 
 def _config(args: argparse.Namespace) -> AssistantConfig:
@@ -127,7 +128,14 @@ def _config(args: argparse.Namespace) -> AssistantConfig:
         for option, section, key in _OPTIONS:
             value = getattr(args, option, None)
             if value is not None and value != []:  # a bare --skills: as configured
-                changes.setdefault(section, {})[key] = value
+                table = changes.setdefault(section, {})
+                *tables, last = key.split(".")
+                for name in tables:
+                    table = table.setdefault(name, {})
+                # A skill's table holds what TOML could: text, not paths.
+                table[last] = str(value) if tables and isinstance(value, Path) else value
+        if getattr(args, "plant", None) is not None:  # this plant instead of the configured one
+            changes["skills"]["factory"].update(machines=None, conveyors=None, lines=None)
         if getattr(args, "vosk_any_words", None):
             changes.setdefault("speech_to_text", {})["vosk_restrict_to_skills"] = False
         loaded = load_config(args.config).overridden(changes)
@@ -164,8 +172,7 @@ def _parse(args: argparse.Namespace) -> int:
     from assistant.wiring import build_understanding
 
     # Nothing runs: the skills get their names and lists, not the buses.
-    _, understanding = build_understanding(config.skills.enabled,
-                                           config.skill_configs(buses=False))
+    _, understanding = build_understanding(config.skills.enabled, config.skill_configs())
     model, notice = attach_language_model(understanding, config.language_model)
     if notice:
         print(f"assistant: {notice}", file=sys.stderr)
@@ -226,9 +233,11 @@ async def with_buses(config: AssistantConfig,
                      announce: bool = False) -> None:
     """Run ``session`` with the simulators the configuration asks for; it is given the
     skills' configurations as the simulators resolved them."""
+    from assistant.plugins import installed_skill_names
     from assistant.simulators import simulated_buses
 
-    async with simulated_buses(config.skill_configs()) as simulators:
+    async with simulated_buses(config.skill_configs(),
+                                   config.skills.enabled or installed_skill_names()) as simulators:
         if announce:
             for running in simulators.running:
                 print(f"Started the {running}.")

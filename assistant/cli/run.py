@@ -51,8 +51,9 @@ async def _run_pipeline(source: AudioSource, sink: AudioSink, emit: EventSink,
     part is closed, whatever happened."""
     session = build_voice_pipeline(source=source, sink=sink, emit=emit, config=config,
                                    skill_configs=skill_configs, paced=paced,
-                                   audit_path=audit_path)
+                                   audit_path=audit_path, connect=True)
     try:
+        await session.assistant.start()
         await session.pipeline.run()
     finally:
         await source.aclose()
@@ -66,7 +67,7 @@ async def parse_audio(paths: Iterable[str], out: TextIO, *, config: AssistantCon
     from assistant.wiring import build_assistant, build_engines
 
     assistant = build_assistant(lambda _event: None, config,
-                                skill_configs=config.skill_configs(buses=False))
+                                skill_configs=config.skill_configs())
     engines = build_engines(config, assistant)
     engines.attach_model_to(assistant.understanding)
     if engines.language_model_problem:

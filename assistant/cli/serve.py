@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.audio import AudioSink, AudioSource, NullSink
 from assistant.config import AssistantConfig
 from assistant.logs import event_logger
+from assistant.plugins import installed_skill_names
 from assistant.service import Notifier, SystemdNotifier, Watchdog, watchdog_interval_s
 from assistant.simulators import simulated_buses
 from assistant.wiring import build_voice_pipeline
@@ -30,7 +31,8 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
     """Run until SIGTERM (or, with ``input_path``, until the file ends)."""
     notifier = notifier or SystemdNotifier()
     notifier.notify("STATUS=starting: loading models and connecting buses")
-    async with simulated_buses(config.skill_configs()) as simulators:
+    async with simulated_buses(config.skill_configs(),
+                                   config.skills.enabled or installed_skill_names()) as simulators:
         for running in simulators.running:
             _LOG.info("simulator started", extra={"simulator": running})
         source: AudioSource
@@ -47,10 +49,11 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
         audit_path = config.audit_path()
         session = await asyncio.to_thread(
             build_voice_pipeline, source=source, sink=sink, emit=event_logger(), config=config,
-            skill_configs=simulators.configs, paced=input_path is None)
+            skill_configs=simulators.configs, paced=input_path is None, connect=True)
         pipeline = session.pipeline
         tasks: list[asyncio.Task[None]] = []
         try:
+            await session.assistant.start()
             run = asyncio.get_running_loop().create_task(pipeline.run(), name="voice-pipeline")
             tasks.append(run)
             interval = watchdog_interval_s()

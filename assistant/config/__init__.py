@@ -4,26 +4,22 @@ Where it comes from, first found wins: ``--config FILE``, ``$ASSISTANT_CONFIG``,
 ``/etc/assistant/config.toml``; with none of them, the built-in defaults (the demo plant and
 simulated buses). Any key can be overridden from the environment as
 ``ASSISTANT_<SECTION>__<KEY>`` (``ASSISTANT_WAKE__THRESHOLD=0.6``), which beats the file,
-and the command line's options beat both. The result is one frozen tree; each engine is
-built from its own section. Nothing here imports the rest of the assistant.
+and the command line's options beat both. A skill's settings are the table
+``[skills.<name>]``, checked against the model the skill declares. The result is one frozen
+tree; each engine is built from its own section. Nothing here imports the rest of the
+assistant.
 """
 
 from assistant.config.sections import (
     DEFAULT_LANGUAGE_MODEL,
     NO_LANGUAGE_MODEL,
     AudioConfig,
-    CanConfig,
-    FactoryConfig,
     LanguageModelConfig,
-    LineConfig,
-    MachineConfig,
-    ModbusConfig,
     Section,
     ServiceConfig,
     SkillsConfig,
     SpeechToTextConfig,
     TextToSpeechConfig,
-    VehicleConfig,
     VoiceActivityConfig,
     WakeConfig,
 )
@@ -44,19 +40,13 @@ __all__ = [
     "NO_LANGUAGE_MODEL",
     "AssistantConfig",
     "AudioConfig",
-    "CanConfig",
-    "FactoryConfig",
     "LanguageModelConfig",
-    "LineConfig",
-    "MachineConfig",
-    "ModbusConfig",
     "Problem",
     "Section",
     "ServiceConfig",
     "SkillsConfig",
     "SpeechToTextConfig",
     "TextToSpeechConfig",
-    "VehicleConfig",
     "VoiceActivityConfig",
     "WakeConfig",
     "config_path",

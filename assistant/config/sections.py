@@ -3,36 +3,27 @@ from its own section; every section is frozen once read."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_LANGUAGE_MODEL",
     "NO_LANGUAGE_MODEL",
     "AudioConfig",
-    "CanConfig",
-    "FactoryConfig",
     "LanguageModelConfig",
-    "LineConfig",
-    "MachineConfig",
-    "ModbusConfig",
     "Section",
     "ServiceConfig",
     "SkillsConfig",
     "SpeechToTextConfig",
     "TextToSpeechConfig",
-    "VehicleConfig",
     "VoiceActivityConfig",
     "WakeConfig",
 ]
 
 DEFAULT_LANGUAGE_MODEL = "smollm2-135m"
 NO_LANGUAGE_MODEL = "none"
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
 class Section(BaseModel):
@@ -162,9 +153,38 @@ class LanguageModelConfig(Section):
 
 
 class SkillsConfig(Section):
+    """``[skills]``: which skills, and how; each skill's own settings are the table
+    ``[skills.<name>]`` (``ASSISTANT_SKILLS__<NAME>__<KEY>``), validated against the settings
+    model the skill declares when the skills are loaded and by ``assistant config check``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_max_length=4096)
+
     enabled: list[str] | None = None
     """Skills to load by name; absent: every installed skill."""
     confirm_seconds: float = Field(8.0, ge=2.0, le=30.0)
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    """The language of the sentence templates the skills are understood with."""
+
+    @model_validator(mode="after")
+    def _tables_only(self) -> SkillsConfig:
+        for name, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(f"skills.{name} must be a table of the {name} skill's "
+                                 f"settings ([skills.{name}]), not {type(value).__name__}")
+            if not name.isidentifier():
+                raise ValueError(f"skills.{name}: not a skill name (letters, digits, _)")
+        return self
+
+    def settings_for(self, name: str) -> dict[str, Any]:
+        """The skill's own table as written (a copy), empty when there is none."""
+        import copy
+
+        value = (self.model_extra or {}).get(name)
+        return copy.deepcopy(value) if isinstance(value, dict) else {}
+
+    def skill_tables(self) -> dict[str, dict[str, Any]]:
+        """Every ``[skills.<name>]`` table, by skill name."""
+        return {name: self.settings_for(name) for name in self.model_extra or {}}
 
     @field_validator("enabled")
     @classmethod
@@ -173,67 +193,6 @@ class SkillsConfig(Section):
             raise ValueError("no skill would be loaded; name at least one, or leave the key "
                              "out to load every installed skill")
         return enabled
-
-
-class CanConfig(Section):
-    interface: str = "virtual"
-    """A python-can interface: virtual (in process), socketcan (vcan0, can0), ..."""
-    channel: str = "vehicle"
-    timeout_s: float = Field(0.5, gt=0.0, le=5.0)
-    """How long a command waits for the body controller's acknowledgement."""
-    simulate_body_controller: bool = True
-    """Run the simulated body controller on this bus (demo, bench, a vcan0 test rig)."""
-
-
-class VehicleConfig(Section):
-    speed_kmh: float = Field(0.0, ge=0.0, le=300.0)
-    """The simulated car's speed at start."""
-    backend: Literal["can", "in_process"] = "can"
-    """can: body and climate over the CAN bus below; in_process: a simulated car, no bus."""
-    can: CanConfig = Field(default_factory=CanConfig)
-
-
-def _host(value: str) -> str:
-    """An IP address or a host name (RFC 1123), as a Modbus client can connect to it."""
-    try:
-        ipaddress.ip_address(value)
-        return value
-    except ValueError:
-        pass
-    labels = value.removesuffix(".").split(".")
-    if len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
-        raise ValueError("not an IP address or a host name (letters, digits and hyphens, "
-                         "dot-separated, at most 253 characters)")
-    return value
-
-
-class ModbusConfig(Section):
-    host: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
-    port: int = Field(0, ge=0, le=65535)
-    """The PLC's port (usually 502); 0 picks a free one, only with simulate_plc."""
-    timeout_s: float = Field(1.0, gt=0.0, le=10.0)
-    simulate_plc: bool = True
-    """Start the PLC simulator on host:port (loopback) and speak to it."""
-
-
-class MachineConfig(Section):
-    names: list[str] = Field(default_factory=list)
-    """How people say it; the first is how the assistant says it."""
-
-
-class LineConfig(MachineConfig):
-    machines: list[str] = Field(default_factory=list)
-
-
-class FactoryConfig(Section):
-    plant_file: Path | None = None
-    """A plant definition (YAML); or define machines, conveyors and lines here."""
-    machines: dict[str, MachineConfig] | None = None
-    conveyors: dict[str, MachineConfig] | None = None
-    lines: dict[str, LineConfig] | None = None
-    backend: Literal["modbus", "in_process"] = "modbus"
-    """modbus: the PLC below over Modbus TCP; in_process: a simulated plant, no bus."""
-    modbus: ModbusConfig = Field(default_factory=ModbusConfig)
 
 
 class ServiceConfig(Section):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,14 +20,12 @@ from pydantic_settings import (
 
 from assistant.config.sections import (
     AudioConfig,
-    FactoryConfig,
     LanguageModelConfig,
     Section,
     ServiceConfig,
     SkillsConfig,
     SpeechToTextConfig,
     TextToSpeechConfig,
-    VehicleConfig,
     VoiceActivityConfig,
     WakeConfig,
 )
@@ -70,9 +68,32 @@ class AssistantConfig(BaseSettings):
     voice_activity: VoiceActivityConfig = Field(default_factory=VoiceActivityConfig)
     language_model: LanguageModelConfig = Field(default_factory=LanguageModelConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
-    vehicle: VehicleConfig = Field(default_factory=VehicleConfig)
-    factory: FactoryConfig = Field(default_factory=FactoryConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    vehicle: dict[str, Any] | None = None
+    """Deprecated: the vehicle skill's settings, now ``[skills.vehicle]``."""
+    factory: dict[str, Any] | None = None
+    """Deprecated: the factory skill's settings, now ``[skills.factory]``."""
+
+    @model_validator(mode="after")
+    def _deprecated_sections(self) -> AssistantConfig:
+        """``[vehicle]`` and ``[factory]`` are read as ``[skills.vehicle]`` and
+        ``[skills.factory]`` (whose own keys win), with a warning."""
+        moved: dict[str, Any] = {}
+        for name in DEPRECATED_SKILL_SECTIONS:
+            old = getattr(self, name)
+            if old is None:
+                continue
+            _LOGGER.warning("[%s] is deprecated: move its keys to [skills.%s] "
+                            "(ASSISTANT_SKILLS__%s__<KEY>)", name, name, name.upper())
+            moved[name] = _merged(old, self.skills.settings_for(name))
+        if moved:
+            skills = SkillsConfig.model_validate({**self.skills.model_dump(), **moved})
+            object.__setattr__(self, "skills", skills)  # still being built: not yet frozen
+        return self
+
+    def deprecated_sections(self) -> list[str]:
+        """The old section names this configuration still uses."""
+        return [name for name in DEPRECATED_SKILL_SECTIONS if getattr(self, name) is not None]
 
     @classmethod
     def settings_customise_sources(
@@ -100,28 +121,17 @@ class AssistantConfig(BaseSettings):
             section: Section = getattr(self, name)
             try:
                 replaced[name] = type(section).model_validate(
-                    {**section.model_dump(), **keys})
+                    _merged(section.model_dump(), keys))
             except ValidationError as err:
                 problems += [_problem(error, prefix=[name]) for error in err.errors()]
         if problems:
             raise ConfigError("config-invalid", "; ".join(str(p) for p in problems))
         return self.model_copy(update=replaced)
 
-    def skill_configs(self, *, buses: bool = True) -> dict[str, dict[str, Any]]:
-        """What each built-in skill is given (the buses as configured, before simulators
-        pick their ports); without ``buses`` (nothing will run), no bus at all."""
-        vehicle: dict[str, Any] = {"speed_kmh": self.vehicle.speed_kmh}
-        if buses and self.vehicle.backend == "can":
-            vehicle["can"] = self.vehicle.can.model_dump()
-        factory: dict[str, Any] = {}
-        if self.factory.plant_file is not None:
-            factory["plant_file"] = str(self.factory.plant_file)
-        elif self.factory.machines is not None:
-            factory["plant"] = self.factory.model_dump(
-                include={"machines", "conveyors", "lines"}, exclude_none=True)
-        if buses and self.factory.backend == "modbus":
-            factory["modbus"] = self.factory.modbus.model_dump()
-        return {"vehicle": vehicle, "factory": factory}
+    def skill_configs(self) -> dict[str, dict[str, Any]]:
+        """Each skill's table as written (``[skills.<name>]``, the deprecated sections
+        included), by skill name; each skill validates its own when it is loaded."""
+        return self.skills.skill_tables()
 
     def audit_path(self) -> Path:
         if self.service.audit_log is not None:
@@ -130,6 +140,21 @@ class AssistantConfig(BaseSettings):
         if state:
             return Path(state.split(":")[0]) / "audit.jsonl"
         return default_audit_path()
+
+
+DEPRECATED_SKILL_SECTIONS = ("vehicle", "factory")
+"""Top-level sections that were a built-in skill's settings before ``[skills.<name>]``."""
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` on top, tables merged key by key."""
+    result = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def default_audit_path() -> Path:
@@ -212,7 +237,8 @@ def _sets_a_key(name: str) -> bool:
             return model is dict  # below a table of names (factory.machines.ID) anything goes
         field = fields.get(part)
         if field is None:
-            return False
+            # [skills.<name>]: a skill's own table, checked against the skill's settings
+            return model is SkillsConfig
         model = _model_of(field.annotation) or (
             dict if "dict" in str(field.annotation) else None)
     return True

@@ -18,13 +18,9 @@ from pydantic.fields import FieldInfo
 
 from assistant.nlu.normalize import normalize
 from assistant.skill_api import Safety, Slot, SlotKind, Tool
+from assistant.spoken import format_number
 
-__all__ = ["ArgSpec", "Catalog", "Checked", "format_number"]
-
-
-def format_number(value: float) -> str:
-    """21.0 -> "21", 18.5 -> "18.5"."""
-    return str(int(value)) if float(value).is_integer() else str(value)
+__all__ = ["ArgSpec", "Catalog", "Checked"]
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.dispatch.catalog import ArgSpec, Catalog, format_number
+from assistant.dispatch.catalog import ArgSpec, Catalog
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import Alternative, Sequence, SlotRef, TemplateSentence, Word
 from assistant.skill_api import SlotKind
+from assistant.spoken import format_number
 
 __all__ = ["ReadBack"]
 

@@ -34,7 +34,7 @@ def _create(context: SkillContext) -> SkillRuntime:
     timers = TimerService(notify=context.notify)
 
     async def set_timer(a: SetTimer) -> ToolResult:
-        rings_at = timers.start(a.seconds)
+        rings_at = timers.start_timer(a.seconds)
         return ToolResult(True, f"Timer set for {spoken_duration(a.seconds)}; "
                                 f"it rings at {rings_at:%H:%M:%S}.")
 

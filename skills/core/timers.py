@@ -8,18 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from assistant.skill_api import spoken_duration
+
 __all__ = ["TimerService", "spoken_duration"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def spoken_duration(seconds: int) -> str:
-    """300 -> "5 minutes", 5400 -> "1 hour 30 minutes"."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n} {unit}{'' if n == 1 else 's'}"
-             for n, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if n]
-    return " ".join(parts) or "0 seconds"
 
 
 @dataclass
@@ -35,7 +28,7 @@ class TimerService:
     def active(self) -> int:
         return sum(1 for t in self._tasks if not t.done())
 
-    def start(self, seconds: int) -> datetime:
+    def start_timer(self, seconds: int) -> datetime:
         """Start a timer; returns when it rings."""
         rings_at = self.now() + timedelta(seconds=seconds)
         task = asyncio.get_running_loop().create_task(
@@ -48,6 +41,10 @@ class TimerService:
         await self.sleep(seconds)  # type: ignore[misc]
         _LOGGER.info("timer rang", extra={"seconds": seconds})
         self.notify(f"Your {spoken_duration(seconds)} timer is done.")
+
+    async def aclose(self) -> None:
+        """Timers do not outlive the assistant (nor a reload of its skills)."""
+        self.cancel_all()
 
     def cancel_all(self) -> int:
         running = [t for t in self._tasks if not t.done()]

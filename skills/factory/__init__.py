@@ -13,16 +13,18 @@ from skills.factory.plant import (
     load_plant,
     plant_of,
 )
+from skills.factory.settings import FactorySettings
 from skills.factory.tools import factory_tools
 
-__all__ = ["PlantBackend", "PlantConfig", "SimulatedPlant", "load_plant", "skill"]
+__all__ = ["FactorySettings", "PlantBackend", "PlantConfig", "SimulatedPlant", "load_plant",
+           "skill"]
 
 
 def _create(context: SkillContext) -> SkillRuntime:
     config = plant_of(context.config)
     plant: PlantBackend
     bus = context.config.get("modbus")
-    if bus:
+    if context.connect and bus and context.config.get("backend", "modbus") == "modbus":
         from skills.factory.modbus import ModbusPlant
 
         plant = ModbusPlant(config, str(bus.get("host", "127.0.0.1")), int(bus.get("port", 502)),
@@ -33,4 +35,5 @@ def _create(context: SkillContext) -> SkillRuntime:
 
 
 skill = Skill(name="factory", templates=Path(__file__).with_name("templates.yaml"), create=_create,
-              simulate=simulate, diagnose=diagnose, check_config=check_config)
+              settings=FactorySettings, simulate=simulate, diagnose=diagnose,
+              check_config=check_config)

@@ -32,7 +32,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from assistant.errors import BackendError, UnconfirmedError
+from assistant.skill_api import BackendError, UnconfirmedError
 from skills.factory.plant import MachineState, MaintenanceNote, PlantConfig, SimulatedPlant
 
 __all__ = ["ALARM_CODES", "ModbusPlant", "PlcSimulator", "RegisterMap"]
@@ -117,7 +117,7 @@ class PlcSimulator:
             await self.stop()
         raise BackendError("plc-simulator-failed", f"cannot start the PLC simulator on "
                            f"{host}:{port} ({problem}); if another assistant (the service) "
-                           "uses that port, set factory.modbus.port = 0 for any free one")
+                           "uses that port, set skills.factory.modbus.port = 0 for any free one")
 
     async def stop(self) -> None:
         """The server goes away (a killed PLC): connections drop, nothing answers."""
@@ -213,7 +213,7 @@ class ModbusPlant:
         self._backoff_s = 0.0
         self._next_attempt = 0.0
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._client is not None:
             self._client.close()
 

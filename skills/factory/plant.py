@@ -17,8 +17,7 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.errors import BackendError, SkillLoadError, UnconfirmedError
-from assistant.skill_api import BusFault
+from assistant.skill_api import BackendError, BusFault, SkillLoadError, UnconfirmedError
 
 __all__ = [
     "DEFAULT_PLANT",
@@ -82,9 +81,15 @@ def load_plant(source: Path | Mapping[str, Any] | None = None) -> PlantConfig:
 
 def plant_of(skill_config: Mapping[str, Any]) -> PlantConfig:
     """The plant a factory skill configuration names: its ``plant_file``, else its inline
-    ``plant``, else the demo plant."""
+    ``machines``, ``conveyors`` and ``lines`` (or a ``plant`` mapping of them), else the
+    demo plant."""
     plant_file = skill_config.get("plant_file")
-    return load_plant(Path(plant_file) if plant_file else skill_config.get("plant"))
+    if plant_file:
+        return load_plant(Path(plant_file))
+    if skill_config.get("machines") is not None:
+        return load_plant({key: skill_config[key] for key in ("machines", "conveyors", "lines")
+                           if skill_config.get(key) is not None})
+    return load_plant(skill_config.get("plant"))
 
 
 @dataclass(frozen=True)

@@ -7,24 +7,27 @@ from pathlib import Path
 from assistant.skill_api import Skill, SkillContext, SkillRuntime
 from skills.vehicle.backend import SimulatedVehicle, VehicleBackend
 from skills.vehicle.hooks import check_config, diagnose, simulate
+from skills.vehicle.settings import VehicleSettings
 from skills.vehicle.tools import vehicle_tools
 
-__all__ = ["SimulatedVehicle", "VehicleBackend", "skill"]
+__all__ = ["SimulatedVehicle", "VehicleBackend", "VehicleSettings", "skill"]
 
 
 def _create(context: SkillContext) -> SkillRuntime:
-    bus = context.config.get("can")
+    settings = context.settings
+    if not isinstance(settings, VehicleSettings):
+        settings = VehicleSettings.model_validate(context.config)
     car: VehicleBackend
-    if bus:
+    if context.connect and settings.backend == "can":
         from skills.vehicle.can_bus import CanVehicle, open_bus
 
-        car = CanVehicle(open_bus(str(bus.get("interface", "virtual")),
-                                  str(bus.get("channel", "vehicle"))),
-                         timeout_s=float(bus.get("timeout_s", 0.5)))
+        car = CanVehicle(open_bus(settings.can.interface, settings.can.channel),
+                         timeout_s=settings.can.timeout_s)
     else:
-        car = SimulatedVehicle(speed=float(context.config.get("speed_kmh", 0.0)))
+        car = SimulatedVehicle(speed=settings.speed_kmh)
     return SkillRuntime(tools=vehicle_tools(car), backend=car)
 
 
 skill = Skill(name="vehicle", templates=Path(__file__).with_name("templates.yaml"), create=_create,
-              simulate=simulate, diagnose=diagnose, check_config=check_config)
+              settings=VehicleSettings, simulate=simulate, diagnose=diagnose,
+              check_config=check_config)

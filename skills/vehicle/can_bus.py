@@ -22,7 +22,7 @@ from typing import Any
 import can
 import cantools
 
-from assistant.errors import BackendError, UnconfirmedError
+from assistant.skill_api import BackendError, UnconfirmedError
 from skills.vehicle.backend import (
     CABIN_ZONES,
     DefrostTarget,
@@ -178,7 +178,7 @@ class CanVehicle:
         self._task: asyncio.Task[None] | None = None
         self._notifier: can.Notifier | None = None
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

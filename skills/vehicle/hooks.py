@@ -8,32 +8,34 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from assistant.errors import AssistantError
-from assistant.skill_api import ConfigProblem, Finding, Simulation
+from assistant.skill_api import AssistantError, ConfigProblem, Finding, Simulation
 from skills.vehicle.backend import SimulatedVehicle
+from skills.vehicle.settings import CanSettings, VehicleSettings
 
 __all__ = ["check_config", "diagnose", "simulate"]
 
-_BUS_FIX = ("check vehicle.can interface and channel ('ip link show' for socketcan), and that "
-            "the body controller is powered")
+_BUS_FIX = ("check skills.vehicle.can interface and channel ('ip link show' for socketcan), "
+            "and that the body controller is powered")
 
 
-def _where(can_config: Mapping[str, Any]) -> tuple[str, str]:
-    return str(can_config.get("interface", "virtual")), str(can_config.get("channel", "vehicle"))
+def _bus(config: Mapping[str, Any]) -> tuple[VehicleSettings, CanSettings | None]:
+    """The settings, and the CAN bus when the car is reached over one."""
+    settings = VehicleSettings.model_validate(config)
+    return settings, settings.can if settings.backend == "can" else None
 
 
 @contextlib.asynccontextmanager
 async def simulate(config: Mapping[str, Any]) -> AsyncIterator[Simulation | None]:
     """The simulated body controller on the configured CAN channel, when
     ``can.simulate_body_controller`` asks for it; the car moves at ``speed_kmh``."""
-    can_config = config.get("can")
-    if not (can_config and can_config.get("simulate_body_controller")):
+    settings, can_config = _bus(config)
+    if not (can_config and can_config.simulate_body_controller):
         yield None
         return
     from skills.vehicle.can_bus import BodyController, open_bus
 
-    interface, channel = _where(can_config)
-    car = SimulatedVehicle(speed=float(config.get("speed_kmh", 0.0)))
+    interface, channel = can_config.interface, can_config.channel
+    car = SimulatedVehicle(speed=settings.speed_kmh)
     bus = open_bus(interface, channel)
     try:
         controller = BodyController(car, bus)
@@ -49,15 +51,14 @@ async def simulate(config: Mapping[str, Any]) -> AsyncIterator[Simulation | None
 
 async def diagnose(config: Mapping[str, Any]) -> list[Finding]:
     """Whether the body controller's status frames arrive (nothing to check without a bus)."""
-    can_config = config.get("can")
-    if not can_config:
+    _, can_config = _bus(config)
+    if can_config is None:
         return []
     from skills.vehicle.can_bus import CanVehicle, open_bus
 
-    interface, channel = _where(can_config)
+    interface, channel = can_config.interface, can_config.channel
     try:
-        car = CanVehicle(open_bus(interface, channel),
-                         timeout_s=float(can_config.get("timeout_s", 0.5)))
+        car = CanVehicle(open_bus(interface, channel), timeout_s=can_config.timeout_s)
     except AssistantError as err:
         return [Finding(False, "can", err.message, _BUS_FIX)]
     try:
@@ -65,20 +66,20 @@ async def diagnose(config: Mapping[str, Any]) -> list[Finding]:
     except AssistantError as err:
         return [Finding(False, "can", err.message, _BUS_FIX)]
     finally:
-        await car.close()
-    simulated = "simulated, " if can_config.get("simulate_body_controller") else ""
+        await car.aclose()
+    simulated = "simulated, " if can_config.simulate_body_controller else ""
     return [Finding(True, "can", f"{simulated}body controller on {interface} {channel} "
                     f"broadcasts status; speed {speed:.0f} km/h")]
 
 
 def check_config(config: Mapping[str, Any]) -> list[ConfigProblem]:
     """The CAN interface must be one python-can has."""
-    can_config = config.get("can")
-    if not can_config:
+    _, can_config = _bus(config)
+    if can_config is None:
         return []
     import can
 
-    interface = can_config.get("interface", "virtual")
+    interface = can_config.interface
     interfaces = sorted(can.VALID_INTERFACES)
     if interface in interfaces:
         return []

@@ -6,8 +6,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.dispatch.catalog import format_number
-from assistant.skill_api import NoArguments, Safety, Slot, SlotKind, Tool, ToolResult, tool
+from assistant.skill_api import (
+    NoArguments,
+    Safety,
+    Slot,
+    SlotKind,
+    Tool,
+    ToolResult,
+    format_number,
+    tool,
+)
 from skills.vehicle.backend import (
     Category,
     DefrostTarget,

@@ -32,7 +32,7 @@ def test_doctor_checks_every_area_and_says_what_to_fix(tmp_path: Path) -> None:
     assert {"config", "audio", "models", "cpu", "disk", "modbus", "can"} <= areas
     modbus = report[report.index("FAIL modbus"):]
     assert "cannot connect to the plant controller" in modbus
-    assert "fix: check factory.modbus host and port" in modbus
+    assert "fix: check skills.factory.modbus host and port" in modbus
     assert "ok   can      simulated" in report
     assert "ok   models   hey_jarvis: checksums match" in report
     assert report.rstrip().endswith("to fix")

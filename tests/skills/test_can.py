@@ -37,7 +37,7 @@ async def controller() -> AsyncIterator[BodyController]:
 @pytest.fixture
 def can_session(controller: BodyController, make_session: Callable[..., Session]) -> Session:
     channel = controller.channel  # type: ignore[attr-defined]
-    return make_session(vehicle={"can": {"interface": "virtual", "channel": channel,
+    return make_session(connect=True, vehicle={"can": {"interface": "virtual", "channel": channel,
                                          "timeout_s": 0.3}})
 
 

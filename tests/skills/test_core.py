@@ -24,7 +24,7 @@ async def test_a_timer_rings_through_the_notifier() -> None:
         ringing.set()
 
     timers = TimerService(notify=notify, sleep=fake_sleep)
-    timers.start(150)
+    timers.start_timer(150)
     assert timers.active == 1
     released.set()
     await asyncio.wait_for(ringing.wait(), 5)
@@ -34,8 +34,8 @@ async def test_a_timer_rings_through_the_notifier() -> None:
 async def test_cancel_stops_every_timer() -> None:
     rung: list[str] = []
     timers = TimerService(notify=rung.append)
-    timers.start(100)
-    timers.start(200)
+    timers.start_timer(100)
+    timers.start_timer(200)
     assert timers.cancel_all() == 2
     await asyncio.sleep(0)
     assert timers.active == 0

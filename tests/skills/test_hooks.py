@@ -34,7 +34,8 @@ async def test_the_body_controller_answers_the_vehicle_check() -> None:
 
 
 async def test_without_a_bus_nothing_is_simulated_or_checked() -> None:
-    async with factory.simulate({}) as plant, vehicle.simulate({"speed_kmh": 10.0}) as car:
+    no_plc, no_can = {"backend": "in_process"}, {"backend": "in_process", "speed_kmh": 10.0}
+    async with factory.simulate(no_plc) as plant, vehicle.simulate(no_can) as car:
         assert plant is None and car is None
-    assert await factory.diagnose({}) == [] and await vehicle.diagnose({}) == []
-    assert factory.check_config({}) == [] and vehicle.check_config({}) == []
+    assert await factory.diagnose(no_plc) == [] and await vehicle.diagnose(no_can) == []
+    assert factory.check_config(no_plc) == [] and vehicle.check_config(no_can) == []

@@ -25,7 +25,8 @@ async def plc() -> AsyncIterator[PlcSimulator]:
 
 @pytest.fixture
 def bus_session(plc: PlcSimulator, make_session: Callable[..., Session]) -> Session:
-    session = make_session(factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
+    session = make_session(connect=True, vehicle={"backend": "in_process"},
+                           factory={"modbus": {"host": "127.0.0.1", "port": plc.port,
                                                "timeout_s": 0.5}})
     # The skill builds its client on the monotonic clock; its backoff runs on the test's.
     session.plant.clock = session.clock
