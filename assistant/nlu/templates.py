@@ -24,33 +24,51 @@ File layout::
         - sentences: ["i'm freezing"]
           arguments: {delta: 2}
 
-Every error carries the file and the line it was found on.
+Two more keys settle overlaps with other skills: a top-level ``priority:`` (an integer,
+default 0: when sentences of two skills match the same words, the higher wins) and, per
+block, ``requires:`` (words, one of which must be said for the block to match).
+``language:`` (default en) says which language the file is in; a skill may instead ship a
+folder of ``<language>.yaml`` files, and the configured language picks one.
+
+The file is checked against ``templates.schema.json`` (beside this module): an unknown key
+(``tool:`` for ``tools:``) or a value of the wrong type is an error. ``on``, ``off``,
+``yes``, ``no`` are read as the words they look like (YAML 1.1 would make them booleans),
+and as booleans only in ``arguments:`` of a boolean argument. Every error carries the file
+and the line it was found on.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.errors import TemplateError
+from assistant.nlu.template_yaml import BooleanWord, line_of, read_template_file
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "Alternative",
     "Expression",
+    "SkillTemplates",
     "SlotRef",
     "TemplateSentence",
+    "TemplateWarning",
     "Word",
     "leaves",
     "load_templates",
     "parse_expression",
+    "read_templates",
     "sayable_arguments",
+    "template_warnings",
     "word_texts",
 ]
+
+DEFAULT_LANGUAGE = "en"
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,11 @@ class TemplateSentence:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     negate: frozenset[str] = frozenset()
     example: bool = False
+    priority: int = 0
+    """The skill's ``priority:``: of two skills' sentences matching the same words, the
+    higher wins."""
+    requires: tuple[str, ...] = ()
+    """The block's ``requires:``: the sentence matches only when one of these is said."""
 
     @property
     def slots(self) -> list[str]:
@@ -186,88 +209,187 @@ def parse_expression(
     return _Parser(text, rules or {}, where).parse()
 
 
-class _LineStr(str):
-    line: int = 0
+@dataclass(frozen=True)
+class TemplateWarning:
+    """Something in a skill's templates that loads but is likely a mistake."""
+
+    path: Path
+    line: int
+    code: str
+    """``tool-without-sentences`` or ``language-missing``."""
+    message: str
+    skill: str = ""
+
+    def __str__(self) -> str:
+        who = f"skill {self.skill!r}: " if self.skill else ""
+        return f"{self.path}:{self.line}: {who}{self.message}"
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+@dataclass(frozen=True)
+class SkillTemplates:
+    """One skill's templates in one language, and what is likely wrong with them."""
+
+    sentences: tuple[TemplateSentence, ...]
+    warnings: tuple[TemplateWarning, ...]
+    language: str
+    languages: tuple[str, ...]
+    """Every language the skill ships templates in."""
 
 
-def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _LineStr:
-    value = _LineStr(loader.construct_scalar(node))
-    value.line = node.start_mark.line + 1
-    return value
+def read_templates(
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    boolean_arguments: Mapping[str, Collection[str]] | None = None,
+) -> SkillTemplates:
+    """Load one skill's templates in ``language`` and check them against its tools.
 
-
-_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-
-
-def _line(value: object) -> int:
-    return value.line if isinstance(value, _LineStr) else 0
+    ``path`` is a ``templates.yaml`` (its ``language:`` says which, default en) or a folder
+    of ``<language>.yaml`` files. ``boolean_arguments`` names, per tool, the arguments that
+    are booleans: only there is a YAML 1.1 boolean word (``on``, ``yes``) read as one.
+    A skill without templates in ``language`` loads no sentence and warns, naming the
+    languages it has. A declared tool no sentence calls is a warning too.
+    """
+    booleans = boolean_arguments or {}
+    if path.is_dir():
+        files_by_language = {file.stem: file for file in sorted(path.glob("*.yaml"))}
+        languages = tuple(files_by_language)
+        chosen = files_by_language.get(language)
+        document, root = read_template_file(chosen) if chosen else ({}, None)
+        if chosen is not None and document.get("language", language) != language:
+            raise TemplateError(chosen, line_of(document["language"]),
+                                f"language {document['language']!r} in a file named for "
+                                f"{language!r}; make them agree")
+    else:
+        document, root = read_template_file(path)
+        chosen = path
+        languages = (str(document.get("language") or DEFAULT_LANGUAGE),)
+        if languages[0] != language:
+            chosen = None
+    if chosen is None:
+        has = ", ".join(languages) or "none"
+        warning = TemplateWarning(path, 0 if path.is_dir() else 1, "language-missing",
+                                  f"no templates in {language!r} (it has {has}): its tools "
+                                  "load, but no sentence calls them")
+        _LOGGER.warning("%s", warning)
+        return SkillTemplates((), (warning,), language, languages)
+    sentences = _sentences(chosen, document, tool_arguments, booleans)
+    covered = {sentence.tool for sentence in sentences if not sentence.example}
+    tools_line = root.start_mark.line + 1 if root is not None else 1
+    for key in document:
+        if key == "tools":
+            tools_line = line_of(key)
+    warnings = tuple(
+        TemplateWarning(chosen, tools_line, "tool-without-sentences",
+                        f"tool {name!r} has no sentences under 'tools:': only a language "
+                        "model can call it; add a block with the sentences that ask for it")
+        for name in tool_arguments if name not in covered)
+    for warning in warnings:
+        _LOGGER.warning("%s", warning)
+    return SkillTemplates(tuple(sentences), warnings, language, languages)
 
 
 def load_templates(
-    path: Path, tool_arguments: Mapping[str, frozenset[str]]
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    boolean_arguments: Mapping[str, Collection[str]] | None = None,
 ) -> list[TemplateSentence]:
-    """Load and check one skill's template file against the tools the skill declares."""
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except OSError as err:
-        raise TemplateError(path, 0, f"cannot read templates: {err}") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise TemplateError(path, line, f"invalid YAML: {err}") from err
-    if not isinstance(document, dict):
-        raise TemplateError(path, 1, "expected a mapping with 'tools:'")
+    """The sentences of :func:`read_templates` (its warnings are logged)."""
+    return list(read_templates(path, tool_arguments, language=language,
+                               boolean_arguments=boolean_arguments).sentences)
+
+
+def template_warnings(
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+) -> list[TemplateWarning]:
+    """What is likely wrong in a skill's templates that still load (see
+    :func:`read_templates`)."""
+    return list(read_templates(path, tool_arguments, language=language).warnings)
+
+
+def _sentences(
+    path: Path,
+    document: Mapping[str, Any],
+    tool_arguments: Mapping[str, Collection[str]],
+    booleans: Mapping[str, Collection[str]],
+) -> list[TemplateSentence]:
     rules: dict[str, Expression] = {}
     for name, text in (document.get("rules") or {}).items():
-        rules[str(name)] = parse_expression(str(text), rules, (str(path), _line(text)))
+        rules[str(name)] = parse_expression(str(text), rules, (str(path), line_of(text)))
+    priority = int(document.get("priority") or 0)
     sentences: list[TemplateSentence] = []
     for section, example in (("tools", False), ("examples", True)):
         for tool_name, blocks in (document.get(section) or {}).items():
             if tool_name not in tool_arguments:
-                known = ", ".join(sorted(tool_arguments))
+                known = ", ".join(sorted(tool_arguments)) or "no tools"
                 raise TemplateError(
-                    path, _line(tool_name), f"unknown tool {tool_name!r}; this skill has {known}"
-                )
+                    path, line_of(tool_name), f"unknown tool {tool_name!r}; this skill has {known}")
+            block_place = _Place(path, str(tool_name), frozenset(tool_arguments[tool_name]),
+                                 frozenset(booleans.get(tool_name, ())), rules, priority, example)
             for block in blocks or []:
-                sentences += _block(path, str(tool_name), block, rules=rules,
-                                    arguments=tool_arguments[tool_name], example=example)
+                sentences += _block(block_place, block)
     return sentences
 
 
-def _block(
-    path: Path,
-    tool_name: str,
-    block: Any,
-    *,
-    rules: Mapping[str, Expression],
-    arguments: frozenset[str],
-    example: bool,
-) -> list[TemplateSentence]:
-    if not isinstance(block, dict) or "sentences" not in block:
-        raise TemplateError(path, _line(tool_name), f"{tool_name}: each entry needs 'sentences:'")
-    fixed = dict(block.get("arguments") or {})
+@dataclass(frozen=True)
+class _Place:
+    """Where a block is and what it may name: its tool's arguments and the file's rules."""
+
+    path: Path
+    tool: str
+    arguments: frozenset[str]
+    booleans: frozenset[str]
+    rules: Mapping[str, Expression]
+    priority: int
+    example: bool
+
+    def fail(self, value: object, message: str) -> TemplateError:
+        return TemplateError(self.path, line_of(value) or line_of(self.tool), message)
+
+
+def _block(place: _Place, block: Mapping[str, Any]) -> list[TemplateSentence]:
+    tool_name = place.tool
+    fixed = {str(name): _argument_value(place, name, value)
+             for name, value in (block.get("arguments") or {}).items()}
     negate = frozenset(str(n) for n in block.get("negate") or ())
-    for name in [*fixed, *negate]:
-        if name not in arguments:
-            raise TemplateError(path, _line(name) or _line(tool_name),
-                                f"{tool_name} has no argument {name!r}")
+    for name in [*(block.get("arguments") or {}), *(block.get("negate") or ())]:
+        if name not in place.arguments:
+            allowed = ", ".join(sorted(place.arguments)) or "no arguments"
+            raise place.fail(name, f"{tool_name} has no argument {str(name)!r}; it takes {allowed}")
+    requires = tuple(str(word).lower() for word in block.get("requires") or ())
     result = []
     for text in block["sentences"]:
-        where = (str(path), _line(text))
-        expression = parse_expression(str(text), rules, where)
-        sentence = TemplateSentence(tool_name, expression, str(text), f"{path}:{where[1]}",
-                                    fixed, negate, example)
+        where = (str(place.path), line_of(text))
+        expression = parse_expression(str(text), place.rules, where)
+        sentence = TemplateSentence(tool_name, expression, str(text),
+                                    f"{place.path}:{where[1]}", fixed, negate, place.example,
+                                    priority=place.priority, requires=requires)
         for slot in sentence.slots:
-            if slot not in arguments:
-                allowed = ", ".join(sorted(arguments)) or "no arguments"
-                raise TemplateError(path, where[1],
+            if slot not in place.arguments:
+                allowed = ", ".join(sorted(place.arguments)) or "no arguments"
+                raise TemplateError(place.path, where[1],
                                     f"{tool_name} has no argument {{{slot}}}; it takes {allowed}")
         result.append(sentence)
     return result
+
+
+def _argument_value(place: _Place, name: object, value: object) -> Any:
+    """A fixed value as the argument takes it: a boolean word (``on``, ``yes``) is a boolean
+    only for a boolean argument, and stays the word it looks like for any other."""
+    if str(name) in place.booleans:
+        if isinstance(value, BooleanWord):
+            return value.boolean
+        raise place.fail(value or name, f"{place.tool}: {name} is on or off (true or false), "
+                                        f"not {value!r}")
+    if isinstance(value, str):
+        return str(value)  # the word as written, without the loader's line
+    return value
 
 
 def sayable_arguments(sentences: Iterable[TemplateSentence]) -> dict[str, frozenset[str]]:
