@@ -33,7 +33,7 @@ from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.readback import ReadBack
 from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
-from assistant.nlu.slots import find_values
+from assistant.nlu.slots import bare_duration, find_values
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
 
@@ -293,6 +293,8 @@ class Understanding:
                 return next(iter(values.values()))
             if values:
                 return None
+        if spec.kind == SlotKind.DURATION:  # "For how many seconds?" "2"
+            return bare_duration(spec, utterance.digits)
         return None
 
     def _guessed_call(
