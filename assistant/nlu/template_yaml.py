@@ -127,11 +127,14 @@ def read_template_file(path: Path) -> tuple[dict[str, Any], yaml.Node]:
     if root is None or not isinstance(document, dict):
         line = root.start_mark.line + 1 if root is not None else 1
         raise TemplateError(path, line, "expected a mapping with 'tools:'")
-    errors = sorted(_validator().iter_errors(document),
-                    key=lambda e: _node_at(root, list(e.absolute_path)).start_mark.line)
+    # An unknown key first: a misspelled "sentence:" also makes "sentences:" missing.
+    errors = sorted(_validator().iter_errors(document), key=lambda e: (
+        _node_at(root, list(e.absolute_path)).start_mark.line,
+        e.validator != "additionalProperties"))
     if errors:
         line, message = _explain(errors[0], root)
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        elsewhere = {tuple(e.absolute_path) for e in errors} - {tuple(errors[0].absolute_path)}
+        more = f" (and problems in {len(elsewhere)} more places)" if elsewhere else ""
         raise TemplateError(path, line, message + more)
     return document, root
 

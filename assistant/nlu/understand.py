@@ -306,9 +306,10 @@ class Understanding:
         matched = analysis.match
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
-            # "start the furnace": an unknown name counts only if the classifier agrees on
-            # the tool, so the reply can list the names that exist.
-            if guess.tool == matched.tool:
+            # "start press 9": an unknown name counts if the classifier agrees on the tool,
+            # or the template's own words stand on both sides of it ("turn on the kitchen
+            # lights"), so the reply can list the names that exist.
+            if guess.tool == matched.tool or matched.name_in_frame:
                 return matched.tool, matched.arguments, Route.GRAMMAR, guess.confidence
             return None, {}, Route.NONE, guess.confidence
         if guess.tool is None or guess.confidence < threshold:
