@@ -54,9 +54,12 @@ def build_understanding(
     configs: Mapping[str, Mapping[str, Any]] | None = None,
     notify: Callable[[str], None] = lambda _text: None,
     classifier: IntentClassifier | None = None,
+    *,
+    language: str = "en",
 ) -> tuple[LoadedSkills, Understanding]:
-    """Load the skills and build the tiers (a trained classifier may be reused)."""
-    loaded = load_skills(discover_skills(enabled), configs, notify)
+    """Load the skills with their templates in ``language`` and build the tiers (a trained
+    classifier may be reused)."""
+    loaded = load_skills(discover_skills(enabled), configs, notify, language=language)
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
