@@ -40,19 +40,30 @@ and the line it was found on.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import TemplateError
+from assistant.nlu.expression import (
+    Alternative,
+    Expression,
+    Sequence,
+    SlotRef,
+    Word,
+    leaves,
+    parse_expression,
+    slot_names,
+    word_texts,
+)
 from assistant.nlu.template_yaml import BooleanWord, line_of, read_template_file
 
 __all__ = [
     "DEFAULT_LANGUAGE",
     "Alternative",
     "Expression",
+    "Sequence",
     "SkillTemplates",
     "SlotRef",
     "TemplateSentence",
@@ -69,30 +80,6 @@ __all__ = [
 
 DEFAULT_LANGUAGE = "en"
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SlotRef:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    options: tuple[Sequence, ...]
-    optional: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Sequence:
-    items: tuple[Word | SlotRef | Alternative, ...]
-
-
-Expression = Sequence
 
 
 @dataclass(frozen=True)
@@ -114,99 +101,8 @@ class TemplateSentence:
 
     @property
     def slots(self) -> list[str]:
-        return list(_slot_names(self.expression))
+        return list(slot_names(self.expression))
 
-
-def leaves(node: Sequence | Alternative | Word | SlotRef) -> Iterator[Word | SlotRef]:
-    """Every word and slot of an expression, every alternative's included, in order."""
-    if isinstance(node, Word | SlotRef):
-        yield node
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from leaves(item)
-    else:
-        for option in node.options:
-            yield from leaves(option)
-
-
-def word_texts(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    """The text of every literal word of an expression."""
-    return (leaf.text for leaf in leaves(node) if isinstance(leaf, Word))
-
-
-def _slot_names(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    return (leaf.name for leaf in leaves(node) if isinstance(leaf, SlotRef))
-
-
-_TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^{}]*\}|<[^<>]*>|[^\s()\[\]|{}<>]+|\S)")
-
-
-class _Parser:
-    def __init__(self, text: str, rules: Mapping[str, Expression], where: tuple[str, int]) -> None:
-        self.tokens = [t for t in _TOKEN.findall(text) if t]
-        self.position = 0
-        self.rules = rules
-        self.where = where
-
-    def fail(self, message: str) -> TemplateError:
-        return TemplateError(self.where[0], self.where[1], message)
-
-    def parse(self) -> Expression:
-        expression = self.alternatives(closing=None)
-        if not expression.options:
-            raise self.fail("empty template")
-        if len(expression.options) == 1:
-            return expression.options[0]
-        return Sequence((expression,))
-
-    def alternatives(self, closing: str | None) -> Alternative:
-        options: list[Sequence] = []
-        items: list[Word | SlotRef | Alternative] = []
-        while True:
-            if self.position >= len(self.tokens):
-                if closing is not None:
-                    raise self.fail(f"missing '{closing}'")
-                options.append(Sequence(tuple(items)))
-                return Alternative(tuple(options))
-            token = self.tokens[self.position]
-            self.position += 1
-            if token == closing:
-                options.append(Sequence(tuple(items)))
-                return Alternative(tuple(options), optional=closing == "]")
-            if token == "|":
-                options.append(Sequence(tuple(items)))
-                items = []
-            elif token in ("(", "["):
-                group = self.alternatives(")" if token == "(" else "]")
-                if not any(option.items for option in group.options):
-                    raise self.fail(f"empty group '{token}'")
-                items.append(group)
-            elif token in (")", "]"):
-                raise self.fail(f"unexpected '{token}'")
-            elif token.startswith("{"):
-                name = token[1:-1].strip()
-                if not name.isidentifier():
-                    raise self.fail(f"bad slot name {token!r}")
-                items.append(SlotRef(name))
-            elif token.startswith("<"):
-                rule = token[1:-1].strip()
-                if rule not in self.rules:
-                    known = ", ".join(sorted(self.rules)) or "none"
-                    raise self.fail(f"unknown rule <{rule}>; rules: {known}")
-                items.append(Alternative((self.rules[rule],)))
-            elif token in ("{", "}", "<", ">"):
-                raise self.fail(f"unbalanced '{token}'")
-            elif token.startswith("'"):
-                raise self.fail(f"{token!r} is not a word; write the whole word (\"how's\")")
-            else:
-                items.append(Word(token.lower()))
-
-
-def parse_expression(
-    text: str, rules: Mapping[str, Expression] | None = None, where: tuple[str, int] = ("", 0)
-) -> Expression:
-    """Parse one sentence template; raises :class:`TemplateError` with the location."""
-    return _Parser(text, rules or {}, where).parse()
 
 
 @dataclass(frozen=True)
