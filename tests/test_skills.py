@@ -74,19 +74,29 @@ def _lights_alone() -> Any:
     return loaded, Understanding(loaded.catalog, loaded.sentences)
 
 
-async def test_a_one_tool_skill_alone_parses_what_its_grammar_does_not_match() -> None:
+@pytest.mark.parametrize(("skill_module", "matched", "call"), [
+    # one label and "no tool": the classifier is binary, one score for two labels
+    ("tests.third_party", "beep the horn", ("honk", {})),
+    ("tests.third_party.lights", "turn on the hall lights",
+     ("set_shop_lights", {"zone": "hall", "lit": True})),
+])
+async def test_a_one_tool_skill_alone_parses_what_its_grammar_does_not_match(
+        skill_module: str, matched: str, call: tuple[str, dict[str, Any]]) -> None:
     """Reported as ``IndexError: invalid index to scalar variable`` from the classifier."""
-    from assistant.cli.parse import parse_lines
+    import importlib
 
-    _, understanding = _lights_alone()
-    said = ["what's the weather like", "", "lights", "turn on", "zorp blah", "1 2 3",
-            "turn on the hall lights"]
+    from assistant.cli.parse import parse_lines
+    from assistant.nlu.understand import Understanding
+
+    loaded = load_skills([importlib.import_module(skill_module).skill])
+    understanding = Understanding(loaded.catalog, loaded.sentences)
+    said = ["what's the weather like", "", "lights", "turn on", "zorp blah", "1 2 3", matched]
     out = io.StringIO()
     source = io.BytesIO("\n".join(said).encode() + b"\n")
     assert await asyncio.wait_for(parse_lines(understanding, source, out), 30) == len(said)
     decided = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [d["tool"] for d in decided] == [None] * 6 + ["set_shop_lights"]
-    assert decided[-1]["arguments"] == {"zone": "hall", "lit": True}
+    assert [d["tool"] for d in decided] == [None] * 6 + [call[0]]
+    assert decided[-1]["arguments"] == call[1]
 
 
 async def test_an_unknown_configured_name_is_spoken_back_with_the_known_ones(
