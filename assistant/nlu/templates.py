@@ -104,7 +104,6 @@ class TemplateSentence:
         return list(slot_names(self.expression))
 
 
-
 @dataclass(frozen=True)
 class TemplateWarning:
     """Something in a skill's templates that loads but is likely a mistake."""
@@ -147,43 +146,53 @@ def read_templates(
     A skill without templates in ``language`` loads no sentence and warns, naming the
     languages it has. A declared tool no sentence calls is a warning too.
     """
-    booleans = boolean_arguments or {}
-    if path.is_dir():
-        files_by_language = {file.stem: file for file in sorted(path.glob("*.yaml"))}
-        languages = tuple(files_by_language)
-        chosen = files_by_language.get(language)
-        document, root = read_template_file(chosen) if chosen else ({}, None)
-        if chosen is not None and document.get("language", language) != language:
-            raise TemplateError(chosen, line_of(document["language"]),
-                                f"language {document['language']!r} in a file named for "
-                                f"{language!r}; make them agree")
-    else:
-        document, root = read_template_file(path)
-        chosen = path
-        languages = (str(document.get("language") or DEFAULT_LANGUAGE),)
-        if languages[0] != language:
-            chosen = None
+    chosen, document, languages = _in_language(path, language)
     if chosen is None:
         has = ", ".join(languages) or "none"
-        warning = TemplateWarning(path, 0 if path.is_dir() else 1, "language-missing",
-                                  f"no templates in {language!r} (it has {has}): its tools "
-                                  "load, but no sentence calls them")
+        warning = TemplateWarning(path, line_of(document.get("language")) or int(
+            not path.is_dir()), "language-missing", f"no templates in {language!r} (it has "
+            f"{has}): its tools load, but no sentence calls them")
         _LOGGER.warning("%s", warning)
         return SkillTemplates((), (warning,), language, languages)
-    sentences = _sentences(chosen, document, tool_arguments, booleans)
+    sentences = _sentences(chosen, document, tool_arguments, boolean_arguments or {})
     covered = {sentence.tool for sentence in sentences if not sentence.example}
-    tools_line = root.start_mark.line + 1 if root is not None else 1
-    for key in document:
-        if key == "tools":
-            tools_line = line_of(key)
     warnings = tuple(
-        TemplateWarning(chosen, tools_line, "tool-without-sentences",
+        TemplateWarning(chosen, _line_of_tool(document, name), "tool-without-sentences",
                         f"tool {name!r} has no sentences under 'tools:': only a language "
                         "model can call it; add a block with the sentences that ask for it")
         for name in tool_arguments if name not in covered)
     for warning in warnings:
         _LOGGER.warning("%s", warning)
     return SkillTemplates(tuple(sentences), warnings, language, languages)
+
+
+def _in_language(path: Path, language: str
+                 ) -> tuple[Path | None, dict[str, Any], tuple[str, ...]]:
+    """The file of ``path`` in ``language`` (None if there is none), its content, and the
+    languages the skill has."""
+    if not path.is_dir():
+        document = read_template_file(path)[0]
+        has = str(document.get("language") or DEFAULT_LANGUAGE)
+        return (path if has == language else None), document, (has,)
+    files_by_language = {file.stem: file for file in sorted(path.glob("*.yaml"))}
+    chosen = files_by_language.get(language)
+    if chosen is None:
+        return None, {}, tuple(files_by_language)
+    document = read_template_file(chosen)[0]
+    if document.get("language", language) != language:
+        raise TemplateError(chosen, line_of(document["language"]),
+                            f"language {document['language']!r} in a file named for "
+                            f"{language!r}; make them agree")
+    return chosen, document, tuple(files_by_language)
+
+
+def _line_of_tool(document: Mapping[str, Any], tool_name: str) -> int:
+    """Where a tool is named (an empty entry, or its examples), else the ``tools:`` line."""
+    for section in ("tools", "examples"):
+        for key in document.get(section) or {}:
+            if key == tool_name:
+                return line_of(key)
+    return next((line_of(key) for key in document if key == "tools"), 1)
 
 
 def load_templates(

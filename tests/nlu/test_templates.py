@@ -222,7 +222,7 @@ def test_a_tool_no_sentence_calls_is_a_warning(tmp_path: Path,
                             '    - sentences: ["are the lights on"]\n')
     loaded = read_templates(path, LIGHTS, boolean_arguments=LIGHTS_BOOLEANS)
     [warning] = loaded.warnings
-    assert (warning.code, warning.line) == ("tool-without-sentences", 1)
+    assert (warning.code, warning.line) == ("tool-without-sentences", 6)  # its examples
     assert "'get_lights' has no sentences" in str(warning)
     assert "'get_lights' has no sentences" in caplog.text
     assert template_warnings(path, LIGHTS) == [warning]
@@ -251,7 +251,7 @@ def test_a_skill_without_the_configured_language_loads_with_a_warning(tmp_path: 
     loaded = read_templates(path, {"lock_doors": frozenset()}, language="xx")
     assert loaded.sentences == ()
     [warning] = loaded.warnings
-    assert warning.code == "language-missing"
+    assert (warning.code, warning.line) == ("language-missing", 1)
     assert "no templates in 'xx' (it has en)" in str(warning)
     made_up = _write(tmp_path, 'language: xx\ntools:\n  lock_doors:\n    - sentences: ["zorp"]\n')
     assert [s.text for s in load_templates(made_up, {"lock_doors": frozenset()},
