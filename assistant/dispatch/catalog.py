@@ -37,7 +37,7 @@ def spoken_list(key: str) -> str:
     return key.rpartition(".")[2]
 
 
-def spoken_names(names: list[str]) -> str:
+def _and_list(names: list[str]) -> str:
     """ "hall, office and yard"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
@@ -141,12 +141,9 @@ class Catalog:
             if spec.kind == SlotKind.CONFIGURED and name in raw:
                 known_ids = {str(v) for v in spec.values.values()}
                 if str(raw[name]) not in known_ids:
-                    known = spoken_names(sorted({str(_spoken_value(v))
-                                                 for v in spec.values.values()}))
-                    said = raw[name]
-                    reason = f"I don't know a {spec.label or name} called {said}; " \
-                        f"I know {known}." if known else \
-                        f"I don't know a {spec.label or name} called {said}."
+                    known = sorted({str(_spoken_value(v)) for v in spec.values.values()})
+                    reason = f"I don't know a {spec.label or name} called {raw[name]}"
+                    reason += f"; I know {_and_list(known)}." if known else "."
                     return Checked(None, dict(raw), missing, reason)
         if missing:
             return Checked(None, self._with_defaults(tool_name, raw), missing)
