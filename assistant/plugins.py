@@ -6,6 +6,7 @@ third-party ones, so they are found, checked and loaded the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -13,10 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.dispatch.catalog import Catalog
+from assistant.dispatch.catalog import Catalog, list_key
 from assistant.errors import SkillLoadError
-from assistant.nlu.templates import TemplateSentence, load_templates
-from assistant.skill_api import Skill, SkillContext, SkillRuntime
+from assistant.nlu.templates import (
+    DEFAULT_LANGUAGE,
+    TemplateSentence,
+    TemplateWarning,
+    read_templates,
+)
+from assistant.skill_api import Skill, SkillContext, SkillRuntime, SlotKind
 
 __all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "SettingsProblem", "close_backends",
            "discover_skills", "installed_skill_names", "installed_skills", "load_skills",
@@ -136,12 +142,17 @@ def skill_settings(skill: Skill, raw: Mapping[str, Any]) -> tuple[BaseModel | No
 
 @dataclass(frozen=True)
 class LoadedSkills:
-    """Every tool in one catalog, every template sentence, each skill's runtime."""
+    """Every tool in one catalog, every template sentence, each skill's runtime.
+
+    ``warnings`` are what loads but is likely a mistake (a tool no sentence calls, a skill
+    without templates in the configured language), for ``assistant skills check``.
+    The catalog's lists are keyed by qualified name (``factory.machines``)."""
 
     catalog: Catalog
     sentences: list[TemplateSentence]
     runtimes: Mapping[str, SkillRuntime]
     owners: Mapping[str, str]
+    warnings: tuple[TemplateWarning, ...] = ()
 
 
 def load_skills(
@@ -150,10 +161,13 @@ def load_skills(
     notify: Callable[[str], None] = lambda _text: None,
     *,
     connect: bool = False,
+    language: str = DEFAULT_LANGUAGE,
 ) -> LoadedSkills:
     """Build each skill on its validated settings (``configs``: each skill's table by skill
-    name), refuse duplicate tool names, load and check every template. Without ``connect``
-    the skills open no bus or device (see :class:`SkillContext`)."""
+    name), refuse duplicate tool names, load and check every template in ``language``.
+    Without ``connect`` the skills open no bus or device (see :class:`SkillContext`). A
+    skill's lists are its own (``skill.list``); see :class:`Catalog` for how slots name
+    them."""
     configs = configs or {}
     runtimes: dict[str, SkillRuntime] = {}
     owners: dict[str, str] = {}
@@ -175,14 +189,26 @@ def load_skills(
                     f"skill {skill.name!r}; disable one of them or rename the tool")
             owners[item.name] = skill.name
             tools[item.name] = item
-        lists.update(runtime.lists)
+        for list_name, ids in runtime.lists.items():
+            if not list_name.isidentifier():
+                raise SkillLoadError("skill-list-invalid", f"skill {skill.name!r} exports a "
+                                     f"list named {list_name!r}; a list name is one word "
+                                     "(letters, digits, _)")
+            lists[list_key(skill.name, list_name)] = ids
         built.append((skill, runtime))
-    catalog = Catalog(tools, lists)
+    catalog = Catalog(tools, lists, owners)
     sentences: list[TemplateSentence] = []
+    warnings: list[TemplateWarning] = []
     for skill, runtime in built:
         arguments = {t.name: frozenset(t.arguments.model_fields) for t in runtime.tools}
-        sentences += load_templates(skill.templates, arguments)
-    return LoadedSkills(catalog, sentences, runtimes, owners)
+        booleans = {t.name: frozenset(name for name, spec in catalog.specs[t.name].items()
+                                      if spec.kind == SlotKind.BOOLEAN)
+                    for t in runtime.tools}
+        templates = read_templates(skill.templates, arguments, language=language,
+                                   boolean_arguments=booleans)
+        sentences += templates.sentences
+        warnings += [dataclasses.replace(w, skill=skill.name) for w in templates.warnings]
+    return LoadedSkills(catalog, sentences, runtimes, owners, tuple(warnings))
 
 
 async def start_backends(runtimes: Mapping[str, SkillRuntime]) -> None:

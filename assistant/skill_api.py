@@ -92,6 +92,10 @@ class Slot:
     come from configuration (``list_name`` names the list the skill provides).
     ``question`` asks for the argument when a request leaves it out (default "Which
     <label>?"); a number's range is added to it ("To what temperature? 16 to 30 degrees.").
+    A bare number answering a DURATION's question ("For how long?" "2") is in ``unit``
+    (seconds, minutes or hours; seconds when empty): say the unit in the question.
+    ``list_name`` is one of the skill's own lists, or another skill's by its qualified name
+    (``"vehicle.zone"``).
     """
 
     label: str = ""

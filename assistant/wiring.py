@@ -62,10 +62,12 @@ def build_understanding(
     classifier: IntentClassifier | None = None,
     *,
     connect: bool = False,
+    language: str = "en",
 ) -> tuple[LoadedSkills, Understanding]:
-    """Load the skills and build the tiers (a trained classifier may be reused); see
-    :func:`assistant.plugins.load_skills` for ``connect``."""
-    loaded = load_skills(discover_skills(enabled), configs, notify, connect=connect)
+    """Load the skills with their templates in ``language`` and build the tiers (a trained
+    classifier may be reused); see :func:`assistant.plugins.load_skills` for ``connect``."""
+    loaded = load_skills(discover_skills(enabled), configs, notify, connect=connect,
+                         language=language)
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
@@ -138,7 +140,8 @@ def build_assistant(
         notices.put(text)
 
     loaded, understanding = build_understanding(config.skills.enabled, skill_configs, notify,
-                                                classifier, connect=connect)
+                                                classifier, connect=connect,
+                                                language=config.skills.language)
     audit = audit or AuditLog(audit_path or config.audit_path())
     events = TurnEvents(emit)
     dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)

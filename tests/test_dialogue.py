@@ -28,6 +28,14 @@ async def test_confirm_tool_runs_only_after_yes(session: Session) -> None:
     assert session.kinds() == ["intent", "confirm", "reply", "action", "reply"]
 
 
+@pytest.mark.parametrize("answer", ["2", "two"])
+async def test_a_bare_number_answers_how_long_in_the_slots_unit(
+        session: Session, answer: str) -> None:
+    """The timer's duration is declared in seconds: "For how long?" "2" is 2 seconds."""
+    assert await session.say("set a timer") == "For how long?"
+    assert (await session.say(answer)).startswith("Timer set for 2 seconds")
+
+
 async def test_no_cancels_and_says_so(session: Session) -> None:
     await session.say("unlock the doors")
     reply = await session.say("no")

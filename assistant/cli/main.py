@@ -172,7 +172,8 @@ def _parse(args: argparse.Namespace) -> int:
     from assistant.wiring import build_understanding
 
     # Nothing runs: the skills get their names and lists, not the buses.
-    _, understanding = build_understanding(config.skills.enabled, config.skill_configs())
+    _, understanding = build_understanding(config.skills.enabled, config.skill_configs(),
+                                           language=config.skills.language)
     model, notice = attach_language_model(understanding, config.language_model)
     if notice:
         print(f"assistant: {notice}", file=sys.stderr)

@@ -7,6 +7,7 @@ extracts is checked by exactly the model that guards the back end.
 from __future__ import annotations
 
 import enum
+import inspect
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,11 +17,25 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from assistant.errors import SkillLoadError
 from assistant.nlu.normalize import normalize
 from assistant.skill_api import Safety, Slot, SlotKind, Tool
-from assistant.spoken import format_number
+from assistant.spoken import format_number, spoken_list
 
-__all__ = ["ArgSpec", "Catalog", "Checked"]
+__all__ = ["ArgSpec", "Catalog", "Checked", "list_key", "unqualified_list"]
+
+IdLists = Mapping[str, Mapping[str, tuple[str, ...]]]
+"""Configured ids by list name, each id with the names it is spoken by."""
+
+
+def list_key(skill: str, name: str) -> str:
+    """A skill's list by its qualified name: ``vehicle.zone``."""
+    return f"{skill}.{name}"
+
+
+def unqualified_list(key: str) -> str:
+    """The list's own name, without the skill it belongs to ("machines")."""
+    return key.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
@@ -79,17 +94,23 @@ class Catalog:
     def __init__(
         self,
         tools: Mapping[str, Tool],
-        lists: Mapping[str, Mapping[str, tuple[str, ...]]],
+        lists: IdLists,
+        owners: Mapping[str, str] | None = None,
     ) -> None:
+        """``owners`` (tool -> skill) makes list names per skill: ``lists`` is then keyed by
+        qualified names (:func:`list_key`), and a slot's ``list_name`` is its own skill's
+        list, or another's when qualified (``vehicle.zone``). A name that is no list, or an
+        unqualified one two other skills export, raises :class:`SkillLoadError`. Without
+        ``owners`` the names are looked up as they are."""
         self.tools: dict[str, Tool] = dict(tools)
         self.lists = lists
-        self.specs: dict[str, dict[str, ArgSpec]] = {
-            name: {
-                field_name: _arg_spec(field_name, info, lists)
+        self.specs: dict[str, dict[str, ArgSpec]] = {}
+        for name, tool in self.tools.items():
+            owner = owners.get(name) if owners is not None else None
+            self.specs[name] = {
+                field_name: _arg_spec(field_name, info, _ListsOf(tool, field_name, owner, lists))
                 for field_name, info in tool.arguments.model_fields.items()
             }
-            for name, tool in self.tools.items()
-        }
 
     def tool(self, name: str) -> Tool:
         try:
@@ -111,8 +132,9 @@ class Catalog:
             if spec.kind == SlotKind.CONFIGURED and name in raw:
                 known_ids = {str(v) for v in spec.values.values()}
                 if str(raw[name]) not in known_ids:
-                    reason = f"I don't know a {spec.label or name} called {raw[name]}; " \
-                        f"I know {spec.allowed.removeprefix('one of ')}."
+                    known = sorted({str(_spoken_value(v)) for v in spec.values.values()})
+                    reason = f"I don't know a {spec.label or name} called {raw[name]}"
+                    reason += f"; I know {spoken_list(known)}." if known else "."
                     return Checked(None, dict(raw), missing, reason)
         if missing:
             return Checked(None, self._with_defaults(tool_name, raw), missing)
@@ -206,11 +228,65 @@ def _spoken_forms(words: str) -> set[str]:
     return {f for f in (form.spoken, form.digits) if f}
 
 
+class _ListsOf:
+    """The configured lists as one tool's argument sees them (see :class:`Catalog`)."""
+
+    def __init__(self, tool: Tool, argument: str, owner: str | None, lists: IdLists) -> None:
+        self.tool, self.argument, self.owner, self.lists = tool, argument, owner, lists
+
+    def ids(self, name: str) -> Mapping[str, tuple[str, ...]]:
+        if self.owner is None:
+            return self.lists.get(name, {})
+        if not name:
+            raise self._error("skill-list-unknown", "a CONFIGURED slot needs Slot(list_name=...)"
+                              " naming a list the skill provides")
+        if "." in name:
+            if name in self.lists:
+                return self.lists[name]
+            raise self._error("skill-list-unknown", f"no list {name!r}; lists: {self._known()}")
+        own = list_key(self.owner, name)
+        if own in self.lists:
+            return self.lists[own]
+        exporters = sorted(key for key in self.lists if unqualified_list(key) == name)
+        if len(exporters) > 1:
+            skills = " and ".join(f"skill {key.partition('.')[0]!r}" for key in exporters)
+            raise self._error("skill-list-clash",
+                              f"list {name!r} is exported by both {skills}; name the one "
+                              f"meant: Slot(list_name={exporters[0]!r})")
+        if exporters:
+            raise self._error("skill-list-unknown",
+                              f"skill {self.owner!r} has no list {name!r}; to share skill "
+                              f"{exporters[0].partition('.')[0]!r}'s, write "
+                              f"Slot(list_name={exporters[0]!r})")
+        raise self._error("skill-list-unknown", f"skill {self.owner!r} provides no list "
+                          f"{name!r}; lists: {self._known()}")
+
+    def _known(self) -> str:
+        return ", ".join(sorted(self.lists)) or "none"
+
+    def _error(self, code: str, message: str) -> SkillLoadError:
+        return SkillLoadError(code, f"{_source_line(self.tool.arguments, self.argument)}: tool "
+                              f"{self.tool.name!r}, argument {self.argument!r}: {message}")
+
+
+def _source_line(model: type[BaseModel], field_name: str) -> str:
+    """``file:line`` of a field of an argument model, for errors in a skill's code."""
+    try:
+        lines, first = inspect.getsourcelines(model)
+        path = inspect.getsourcefile(model) or "<unknown>"
+    except (OSError, TypeError):
+        return f"<{model.__module__}.{model.__qualname__}>"
+    for offset, text in enumerate(lines):
+        if text.strip().startswith(f"{field_name}:"):
+            return f"{path}:{first + offset}"
+    return f"{path}:{first}"
+
+
 def _values(
     kind: SlotKind,
     slot: Slot,
     base: Any,
-    lists: Mapping[str, Mapping[str, tuple[str, ...]]],
+    lists: _ListsOf,
 ) -> dict[str, Any]:
     pairs: list[tuple[Any, tuple[str, ...]]] = []
     if kind == SlotKind.ENUM:
@@ -219,7 +295,7 @@ def _values(
         pairs = [(True, ("on",)), (False, ("off",))]
     elif kind == SlotKind.CONFIGURED:
         pairs = [(ident, (ident.replace("_", " "), *names))
-                 for ident, names in lists.get(slot.list_name, {}).items()]
+                 for ident, names in lists.ids(slot.list_name).items()]
     pairs += [(value, names) for value, names in slot.aliases.items()]
     values: dict[str, Any] = {}
     for value, names in pairs:
@@ -250,9 +326,7 @@ def _question(question: str, kind: SlotKind, low: float | None, high: float | No
     return f"{question} {format_number(low)} to {format_number(high)}{unit}."
 
 
-def _arg_spec(
-    name: str, info: FieldInfo, lists: Mapping[str, Mapping[str, tuple[str, ...]]]
-) -> ArgSpec:
+def _arg_spec(name: str, info: FieldInfo, lists: _ListsOf) -> ArgSpec:
     slot = _slot_of(info)
     base = _base_type(info.annotation)
     kind = _kind(slot, base)

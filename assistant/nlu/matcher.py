@@ -65,6 +65,9 @@ class TemplateMatch:
     """A configured name was said that does not exist ("press 9")."""
     said: frozenset[str] = frozenset()
     """Arguments taken from the words (the others were fixed by the template)."""
+    name_in_frame: bool = False
+    """The unknown name sits between words of the template ("turn on the {kitchen}
+    lights"): the rest of the sentence is the tool's, so the name is what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ class TemplateMatcher:
         arguments: dict[str, Any] = dict(sentence.fixed)
         captured_chars = 0
         unknown_name = False
+        in_frame = False
         said: set[str] = set()
         for group, spec in compiled.groups:
             span = found.span(group)
@@ -255,10 +259,13 @@ class TemplateMatcher:
                 if _only_a_kind(spec, words):
                     captured_chars += len(words)
                     continue  # "start the press": which one is asked, not refused
-                if not _names_a_kind(spec, words) or find_value(spec, found.string):
+                framed = span[0] > 0 and span[1] < len(found.string) \
+                    and not set(words.split()) <= function_words()  # "shut it all down"
+                if not (framed or _names_a_kind(spec, words)) or find_value(spec, found.string):
                     return None  # no name of that kind, or a real one said beside it
                 captured_chars += len(words)
                 unknown_name = True
+                in_frame = in_frame or framed
             if spec.kind == SlotKind.TEXT:
                 captured_chars += len(words)
                 if original is not None:
@@ -278,6 +285,7 @@ class TemplateMatcher:
             fuzzy=original is not None,
             unknown_name=unknown_name,
             said=frozenset(said),
+            name_in_frame=in_frame,
         )
 
     def correct(self, text: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from assistant.dispatch.catalog import ArgSpec
 from assistant.skill_api import SlotKind
 
-__all__ = ["Found", "find_value", "find_values", "parse_duration", "parse_value",
-           "slot_pattern"]
+__all__ = ["Found", "bare_duration", "find_value", "find_values", "parse_duration",
+           "parse_value", "slot_pattern"]
 
 _NUMBER = r"(?:(?:minus|negative) )?\d+(?:\.\d+)?"
 _NUMBER_RX = re.compile(r"^(?:(minus|negative) )?(\d+(?:\.\d+)?)$")
@@ -75,6 +75,17 @@ def parse_duration(text: str) -> int | None:
     if not found or rest.replace("and", " ").strip():
         return None
     return round(total)
+
+
+def bare_duration(spec: ArgSpec, text: str) -> int | None:
+    """Seconds in a bare number answering a duration's question ("For how many seconds?"
+    "2"): the number is in the slot's declared ``unit`` (seconds when it declares none);
+    None for anything but one positive number, or a unit that is no time."""
+    number = parse_number(text.strip())
+    size = _UNIT_SECONDS.get(spec.unit or "seconds")
+    if number is None or number <= 0 or size is None:
+        return None
+    return round(number * size)
 
 
 def parse_number(text: str) -> float | None:

@@ -24,57 +24,62 @@ File layout::
         - sentences: ["i'm freezing"]
           arguments: {delta: 2}
 
-Every error carries the file and the line it was found on.
+Two more keys settle overlaps with other skills: a top-level ``priority:`` (an integer,
+default 0: when sentences of two skills match the same words, the higher wins) and, per
+block, ``requires:`` (words, one of which must be said for the block to match).
+``language:`` (default en) says which language the file is in; a skill may instead ship a
+folder of ``<language>.yaml`` files, and the configured language picks one.
+
+The file is checked against ``templates.schema.json`` (beside this module): an unknown key
+(``tool:`` for ``tools:``) or a value of the wrong type is an error. ``on``, ``off``,
+``yes``, ``no`` are read as the words they look like (YAML 1.1 would make them booleans),
+and as booleans only in ``arguments:`` of a boolean argument. Every error carries the file
+and the line it was found on.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.errors import TemplateError
+from assistant.nlu.expression import (
+    Alternative,
+    Expression,
+    Sequence,
+    SlotRef,
+    Word,
+    leaves,
+    parse_expression,
+    slot_names,
+    word_texts,
+)
+from assistant.nlu.template_yaml import BooleanWord, line_of, read_template_file
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "Alternative",
     "Expression",
+    "Sequence",
+    "SkillTemplates",
     "SlotRef",
     "TemplateSentence",
+    "TemplateWarning",
     "Word",
     "leaves",
     "load_templates",
     "parse_expression",
+    "read_templates",
     "sayable_arguments",
+    "template_warnings",
     "word_texts",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SlotRef:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    options: tuple[Sequence, ...]
-    optional: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Sequence:
-    items: tuple[Word | SlotRef | Alternative, ...]
-
-
-Expression = Sequence
+DEFAULT_LANGUAGE = "en"
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,186 +93,208 @@ class TemplateSentence:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     negate: frozenset[str] = frozenset()
     example: bool = False
+    priority: int = 0
+    """The skill's ``priority:``: of two skills' sentences matching the same words, the
+    higher wins."""
+    requires: tuple[str, ...] = ()
+    """The block's ``requires:``: the sentence matches only when one of these is said."""
 
     @property
     def slots(self) -> list[str]:
-        return list(_slot_names(self.expression))
+        return list(slot_names(self.expression))
 
 
-def leaves(node: Sequence | Alternative | Word | SlotRef) -> Iterator[Word | SlotRef]:
-    """Every word and slot of an expression, every alternative's included, in order."""
-    if isinstance(node, Word | SlotRef):
-        yield node
-    elif isinstance(node, Sequence):
-        for item in node.items:
-            yield from leaves(item)
-    else:
-        for option in node.options:
-            yield from leaves(option)
+@dataclass(frozen=True)
+class TemplateWarning:
+    """Something in a skill's templates that loads but is likely a mistake."""
+
+    path: Path
+    line: int
+    code: str
+    """``tool-without-sentences`` or ``language-missing``."""
+    message: str
+    skill: str = ""
+
+    def __str__(self) -> str:
+        who = f"skill {self.skill!r}: " if self.skill else ""
+        return f"{self.path}:{self.line}: {who}{self.message}"
 
 
-def word_texts(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    """The text of every literal word of an expression."""
-    return (leaf.text for leaf in leaves(node) if isinstance(leaf, Word))
+@dataclass(frozen=True)
+class SkillTemplates:
+    """One skill's templates in one language, and what is likely wrong with them."""
+
+    sentences: tuple[TemplateSentence, ...]
+    warnings: tuple[TemplateWarning, ...]
+    language: str
+    languages: tuple[str, ...]
+    """Every language the skill ships templates in."""
 
 
-def _slot_names(node: Sequence | Alternative | Word | SlotRef) -> Iterator[str]:
-    return (leaf.name for leaf in leaves(node) if isinstance(leaf, SlotRef))
+def read_templates(
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    boolean_arguments: Mapping[str, Collection[str]] | None = None,
+) -> SkillTemplates:
+    """Load one skill's templates in ``language`` and check them against its tools.
+
+    ``path`` is a ``templates.yaml`` (its ``language:`` says which, default en) or a folder
+    of ``<language>.yaml`` files. ``boolean_arguments`` names, per tool, the arguments that
+    are booleans: only there is a YAML 1.1 boolean word (``on``, ``yes``) read as one.
+    A skill without templates in ``language`` loads no sentence and warns, naming the
+    languages it has. A declared tool no sentence calls is a warning too.
+    """
+    chosen, document, languages = _in_language(path, language)
+    if chosen is None:
+        has = ", ".join(languages) or "none"
+        warning = TemplateWarning(path, line_of(document.get("language")) or int(
+            not path.is_dir()), "language-missing", f"no templates in {language!r} (it has "
+            f"{has}): its tools load, but no sentence calls them")
+        _LOGGER.warning("%s", warning)
+        return SkillTemplates((), (warning,), language, languages)
+    sentences = _sentences(chosen, document, tool_arguments, boolean_arguments or {})
+    covered = {sentence.tool for sentence in sentences if not sentence.example}
+    warnings = tuple(
+        TemplateWarning(chosen, _line_of_tool(document, name), "tool-without-sentences",
+                        f"tool {name!r} has no sentences under 'tools:': only a language "
+                        "model can call it; add a block with the sentences that ask for it")
+        for name in tool_arguments if name not in covered)
+    for warning in warnings:
+        _LOGGER.warning("%s", warning)
+    return SkillTemplates(tuple(sentences), warnings, language, languages)
 
 
-_TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^{}]*\}|<[^<>]*>|[^\s()\[\]|{}<>]+|\S)")
+def _in_language(path: Path, language: str
+                 ) -> tuple[Path | None, dict[str, Any], tuple[str, ...]]:
+    """The file of ``path`` in ``language`` (None if there is none), its content, and the
+    languages the skill has."""
+    if not path.is_dir():
+        document = read_template_file(path)[0]
+        has = str(document.get("language") or DEFAULT_LANGUAGE)
+        return (path if has == language else None), document, (has,)
+    files_by_language = {file.stem: file for file in sorted(path.glob("*.yaml"))}
+    chosen = files_by_language.get(language)
+    if chosen is None:
+        return None, {}, tuple(files_by_language)
+    document = read_template_file(chosen)[0]
+    if document.get("language", language) != language:
+        raise TemplateError(chosen, line_of(document["language"]),
+                            f"language {document['language']!r} in a file named for "
+                            f"{language!r}; make them agree")
+    return chosen, document, tuple(files_by_language)
 
 
-class _Parser:
-    def __init__(self, text: str, rules: Mapping[str, Expression], where: tuple[str, int]) -> None:
-        self.tokens = [t for t in _TOKEN.findall(text) if t]
-        self.position = 0
-        self.rules = rules
-        self.where = where
-
-    def fail(self, message: str) -> TemplateError:
-        return TemplateError(self.where[0], self.where[1], message)
-
-    def parse(self) -> Expression:
-        expression = self.alternatives(closing=None)
-        if not expression.options:
-            raise self.fail("empty template")
-        if len(expression.options) == 1:
-            return expression.options[0]
-        return Sequence((expression,))
-
-    def alternatives(self, closing: str | None) -> Alternative:
-        options: list[Sequence] = []
-        items: list[Word | SlotRef | Alternative] = []
-        while True:
-            if self.position >= len(self.tokens):
-                if closing is not None:
-                    raise self.fail(f"missing '{closing}'")
-                options.append(Sequence(tuple(items)))
-                return Alternative(tuple(options))
-            token = self.tokens[self.position]
-            self.position += 1
-            if token == closing:
-                options.append(Sequence(tuple(items)))
-                return Alternative(tuple(options), optional=closing == "]")
-            if token == "|":
-                options.append(Sequence(tuple(items)))
-                items = []
-            elif token in ("(", "["):
-                group = self.alternatives(")" if token == "(" else "]")
-                if not any(option.items for option in group.options):
-                    raise self.fail(f"empty group '{token}'")
-                items.append(group)
-            elif token in (")", "]"):
-                raise self.fail(f"unexpected '{token}'")
-            elif token.startswith("{"):
-                name = token[1:-1].strip()
-                if not name.isidentifier():
-                    raise self.fail(f"bad slot name {token!r}")
-                items.append(SlotRef(name))
-            elif token.startswith("<"):
-                rule = token[1:-1].strip()
-                if rule not in self.rules:
-                    known = ", ".join(sorted(self.rules)) or "none"
-                    raise self.fail(f"unknown rule <{rule}>; rules: {known}")
-                items.append(Alternative((self.rules[rule],)))
-            elif token in ("{", "}", "<", ">"):
-                raise self.fail(f"unbalanced '{token}'")
-            elif token.startswith("'"):
-                raise self.fail(f"{token!r} is not a word; write the whole word (\"how's\")")
-            else:
-                items.append(Word(token.lower()))
-
-
-def parse_expression(
-    text: str, rules: Mapping[str, Expression] | None = None, where: tuple[str, int] = ("", 0)
-) -> Expression:
-    """Parse one sentence template; raises :class:`TemplateError` with the location."""
-    return _Parser(text, rules or {}, where).parse()
-
-
-class _LineStr(str):
-    line: int = 0
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _LineStr:
-    value = _LineStr(loader.construct_scalar(node))
-    value.line = node.start_mark.line + 1
-    return value
-
-
-_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-
-
-def _line(value: object) -> int:
-    return value.line if isinstance(value, _LineStr) else 0
+def _line_of_tool(document: Mapping[str, Any], tool_name: str) -> int:
+    """Where a tool is named (an empty entry, or its examples), else the ``tools:`` line."""
+    for section in ("tools", "examples"):
+        for key in document.get(section) or {}:
+            if key == tool_name:
+                return line_of(key)
+    return next((line_of(key) for key in document if key == "tools"), 1)
 
 
 def load_templates(
-    path: Path, tool_arguments: Mapping[str, frozenset[str]]
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    boolean_arguments: Mapping[str, Collection[str]] | None = None,
 ) -> list[TemplateSentence]:
-    """Load and check one skill's template file against the tools the skill declares."""
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except OSError as err:
-        raise TemplateError(path, 0, f"cannot read templates: {err}") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise TemplateError(path, line, f"invalid YAML: {err}") from err
-    if not isinstance(document, dict):
-        raise TemplateError(path, 1, "expected a mapping with 'tools:'")
+    """The sentences of :func:`read_templates` (its warnings are logged)."""
+    return list(read_templates(path, tool_arguments, language=language,
+                               boolean_arguments=boolean_arguments).sentences)
+
+
+def template_warnings(
+    path: Path,
+    tool_arguments: Mapping[str, Collection[str]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+) -> list[TemplateWarning]:
+    """What is likely wrong in a skill's templates that still load (see
+    :func:`read_templates`)."""
+    return list(read_templates(path, tool_arguments, language=language).warnings)
+
+
+def _sentences(
+    path: Path,
+    document: Mapping[str, Any],
+    tool_arguments: Mapping[str, Collection[str]],
+    booleans: Mapping[str, Collection[str]],
+) -> list[TemplateSentence]:
     rules: dict[str, Expression] = {}
     for name, text in (document.get("rules") or {}).items():
-        rules[str(name)] = parse_expression(str(text), rules, (str(path), _line(text)))
+        rules[str(name)] = parse_expression(str(text), rules, (str(path), line_of(text)))
+    priority = int(document.get("priority") or 0)
     sentences: list[TemplateSentence] = []
     for section, example in (("tools", False), ("examples", True)):
         for tool_name, blocks in (document.get(section) or {}).items():
             if tool_name not in tool_arguments:
-                known = ", ".join(sorted(tool_arguments))
+                known = ", ".join(sorted(tool_arguments)) or "no tools"
                 raise TemplateError(
-                    path, _line(tool_name), f"unknown tool {tool_name!r}; this skill has {known}"
-                )
+                    path, line_of(tool_name), f"unknown tool {tool_name!r}; this skill has {known}")
+            block_place = _Place(path, str(tool_name), frozenset(tool_arguments[tool_name]),
+                                 frozenset(booleans.get(tool_name, ())), rules, priority, example)
             for block in blocks or []:
-                sentences += _block(path, str(tool_name), block, rules=rules,
-                                    arguments=tool_arguments[tool_name], example=example)
+                sentences += _block(block_place, block)
     return sentences
 
 
-def _block(
-    path: Path,
-    tool_name: str,
-    block: Any,
-    *,
-    rules: Mapping[str, Expression],
-    arguments: frozenset[str],
-    example: bool,
-) -> list[TemplateSentence]:
-    if not isinstance(block, dict) or "sentences" not in block:
-        raise TemplateError(path, _line(tool_name), f"{tool_name}: each entry needs 'sentences:'")
-    fixed = dict(block.get("arguments") or {})
+@dataclass(frozen=True)
+class _Place:
+    """Where a block is and what it may name: its tool's arguments and the file's rules."""
+
+    path: Path
+    tool: str
+    arguments: frozenset[str]
+    booleans: frozenset[str]
+    rules: Mapping[str, Expression]
+    priority: int
+    example: bool
+
+    def fail(self, value: object, message: str) -> TemplateError:
+        return TemplateError(self.path, line_of(value) or line_of(self.tool), message)
+
+
+def _block(place: _Place, block: Mapping[str, Any]) -> list[TemplateSentence]:
+    tool_name = place.tool
+    fixed = {str(name): _argument_value(place, name, value)
+             for name, value in (block.get("arguments") or {}).items()}
     negate = frozenset(str(n) for n in block.get("negate") or ())
-    for name in [*fixed, *negate]:
-        if name not in arguments:
-            raise TemplateError(path, _line(name) or _line(tool_name),
-                                f"{tool_name} has no argument {name!r}")
+    for name in [*(block.get("arguments") or {}), *(block.get("negate") or ())]:
+        if name not in place.arguments:
+            allowed = ", ".join(sorted(place.arguments)) or "no arguments"
+            raise place.fail(name, f"{tool_name} has no argument {str(name)!r}; it takes {allowed}")
+    requires = tuple(str(word).lower() for word in block.get("requires") or ())
     result = []
     for text in block["sentences"]:
-        where = (str(path), _line(text))
-        expression = parse_expression(str(text), rules, where)
-        sentence = TemplateSentence(tool_name, expression, str(text), f"{path}:{where[1]}",
-                                    fixed, negate, example)
+        where = (str(place.path), line_of(text))
+        expression = parse_expression(str(text), place.rules, where)
+        sentence = TemplateSentence(tool_name, expression, str(text),
+                                    f"{place.path}:{where[1]}", fixed, negate, place.example,
+                                    priority=place.priority, requires=requires)
         for slot in sentence.slots:
-            if slot not in arguments:
-                allowed = ", ".join(sorted(arguments)) or "no arguments"
-                raise TemplateError(path, where[1],
+            if slot not in place.arguments:
+                allowed = ", ".join(sorted(place.arguments)) or "no arguments"
+                raise TemplateError(place.path, where[1],
                                     f"{tool_name} has no argument {{{slot}}}; it takes {allowed}")
         result.append(sentence)
     return result
+
+
+def _argument_value(place: _Place, name: object, value: object) -> Any:
+    """A fixed value as the argument takes it: a boolean word (``on``, ``yes``) is a boolean
+    only for a boolean argument, and stays the word it looks like for any other."""
+    if str(name) in place.booleans:
+        if isinstance(value, BooleanWord):
+            return value.boolean
+        raise place.fail(value or name, f"{place.tool}: {name} is on or off (true or false), "
+                                        f"not {value!r}")
+    if isinstance(value, str):
+        return str(value)  # the word as written, without the loader's line
+    return value
 
 
 def sayable_arguments(sentences: Iterable[TemplateSentence]) -> dict[str, frozenset[str]]:

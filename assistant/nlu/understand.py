@@ -33,7 +33,7 @@ from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.readback import ReadBack
 from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
-from assistant.nlu.slots import find_values
+from assistant.nlu.slots import bare_duration, find_values
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
 
@@ -293,6 +293,8 @@ class Understanding:
                 return next(iter(values.values()))
             if values:
                 return None
+        if spec.kind == SlotKind.DURATION:  # "For how many seconds?" "2"
+            return bare_duration(spec, utterance.digits)
         return None
 
     def _guessed_call(
@@ -304,9 +306,10 @@ class Understanding:
         matched = analysis.match
         guess = self.classifier.classify(utterance.digits)
         if matched is not None:
-            # "start the furnace": an unknown name counts only if the classifier agrees on
-            # the tool, so the reply can list the names that exist.
-            if guess.tool == matched.tool:
+            # "start press 9": an unknown name counts if the classifier agrees on the tool,
+            # or the template's own words stand on both sides of it ("turn on the kitchen
+            # lights"), so the reply can list the names that exist.
+            if guess.tool == matched.tool or matched.name_in_frame:
                 return matched.tool, matched.arguments, Route.GRAMMAR, guess.confidence
             return None, {}, Route.NONE, guess.confidence
         if guess.tool is None or guess.confidence < threshold:

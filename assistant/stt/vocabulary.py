@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from assistant.dispatch.catalog import Catalog
+from assistant.dispatch.catalog import Catalog, unqualified_list
 from assistant.nlu.expand import canonical_sentence
 from assistant.nlu.templates import TemplateSentence
 
@@ -35,7 +35,7 @@ def command_prompt(sentences: Iterable[TemplateSentence], catalog: Catalog) -> s
     for list_name, values in catalog.lists.items():
         names = [aliases[0] if aliases else ident.replace("_", " ")
                  for ident, aliases in values.items()]
-        spoken.append(f"{list_name.capitalize()}: {', '.join(names)}.")
+        spoken.append(f"{unqualified_list(list_name).capitalize()}: {', '.join(names)}.")
     return " ".join(spoken)
 
 

@@ -27,3 +27,24 @@ def test_durations_in_words_and_digits(spoken: str, seconds: int) -> None:
 
 def test_a_duration_with_other_words_is_not_a_duration() -> None:
     assert parse_duration("5 minutes of fame") is None
+
+
+@pytest.mark.parametrize(("unit", "said", "seconds"), [
+    ("seconds", "2", 2),
+    ("", "2", 2),
+    ("minutes", "2", 120),
+    ("minutes", "1.5", 90),
+    ("hours", "1", 3600),
+    ("minutes", "0", None),
+    ("minutes", "2 apples", None),
+    ("furlongs", "2", None),
+])
+def test_a_bare_number_answering_a_duration_is_in_the_slots_unit(
+        unit: str, said: str, seconds: int | None) -> None:
+    from assistant.dispatch.catalog import ArgSpec
+    from assistant.nlu.slots import bare_duration
+    from assistant.skill_api import SlotKind
+
+    spec = ArgSpec("seconds", SlotKind.DURATION, True, None, 1, 86400, label="timer",
+                   unit=unit, question="For how long?", values={})
+    assert bare_duration(spec, said) == seconds
