@@ -29,6 +29,7 @@ Every error carries the file and the line it was found on.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -88,6 +89,8 @@ class TemplateSentence:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     negate: frozenset[str] = frozenset()
     example: bool = False
+    priority: int = 0
+    requires: tuple[str, ...] = ()
 
     @property
     def slots(self) -> list[str]:
@@ -224,6 +227,9 @@ def load_templates(
     rules: dict[str, Expression] = {}
     for name, text in (document.get("rules") or {}).items():
         rules[str(name)] = parse_expression(str(text), rules, (str(path), _line(text)))
+    priority = document.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise TemplateError(path, 1, f"priority must be a whole number, not {priority!r}")
     sentences: list[TemplateSentence] = []
     for section, example in (("tools", False), ("examples", True)):
         for tool_name, blocks in (document.get(section) or {}).items():
@@ -235,7 +241,7 @@ def load_templates(
             for block in blocks or []:
                 sentences += _block(path, str(tool_name), block, rules=rules,
                                     arguments=tool_arguments[tool_name], example=example)
-    return sentences
+    return [dataclasses.replace(sentence, priority=priority) for sentence in sentences]
 
 
 def _block(
@@ -251,6 +257,7 @@ def _block(
         raise TemplateError(path, _line(tool_name), f"{tool_name}: each entry needs 'sentences:'")
     fixed = dict(block.get("arguments") or {})
     negate = frozenset(str(n) for n in block.get("negate") or ())
+    requires = tuple(str(word).lower() for word in block.get("requires") or ())
     for name in [*fixed, *negate]:
         if name not in arguments:
             raise TemplateError(path, _line(name) or _line(tool_name),
@@ -260,7 +267,7 @@ def _block(
         where = (str(path), _line(text))
         expression = parse_expression(str(text), rules, where)
         sentence = TemplateSentence(tool_name, expression, str(text), f"{path}:{where[1]}",
-                                    fixed, negate, example)
+                                    fixed, negate, example, requires=requires)
         for slot in sentence.slots:
             if slot not in arguments:
                 allowed = ", ".join(sorted(arguments)) or "no arguments"
