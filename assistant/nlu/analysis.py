@@ -10,6 +10,7 @@ about what the templates leave undecided.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -125,7 +126,7 @@ class Analyzer:
 
     def _analysis(self, text: str) -> Analysis:
         utterance = normalize(text)
-        matched = self.matcher.match(utterance)
+        matched = self._allowed(self.matcher.match(utterance))
         clause = None
         if (matched is None or matched.unknown_name) and not utterance.rejected:
             clause = self.clauses.understood(text, utterance)
@@ -143,6 +144,17 @@ class Analyzer:
             and self._two_requests(matched.tool, matched.arguments)
         return Analysis(text, utterance, dialogue_act(utterance), matched, clause,
                         two_requests, checked, call, safety)
+
+    def _allowed(self, matched: TemplateMatch | None) -> TemplateMatch | None:
+        """Of readings the words fit equally well, those whose values their tool allows
+        ("heat front right to 28" is no seat heater level): one left is the match."""
+        if matched is None or not matched.rivals:
+            return matched
+        readings = [matched, *matched.rivals]
+        allowed = [m for m in readings if self.catalog.check(m.tool, m.arguments).error is None]
+        if not allowed:
+            return dataclasses.replace(matched, rivals=())
+        return dataclasses.replace(allowed[0], rivals=tuple(allowed[1:]))
 
     def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         for name, spec in self.catalog.specs[tool].items():

@@ -9,7 +9,8 @@ A sentence of tool A is an overlap when the matcher
 - gives it to B, whose template says more of the words (``TAKEN``);
 - gives it to B because B's skill has the higher ``priority:`` (``PRIORITY``, resolved),
   or because A's block ``requires:`` a word the sentence does not say (``REQUIRES``,
-  resolved).
+  resolved), or because only one of the two tools allows the values said (``VALUES``,
+  resolved: "heat the rear to 28" is no seat heater level).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ __all__ = ["EXAMPLES_KEPT", "Overlap", "OverlapKind", "find_overlaps"]
 
 EXAMPLES_KEPT = 3
 """Example sentences reported per overlap."""
-_ENUMERATED = 16
-_SAMPLED = 8
+_ENUMERATED = 48
+_SAMPLED = 24
 
 
 class OverlapKind(StrEnum):
@@ -38,6 +39,7 @@ class OverlapKind(StrEnum):
     TAKEN = "taken"
     PRIORITY = "priority"
     REQUIRES = "requires"
+    VALUES = "values"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Overlap:
 
     @property
     def resolved(self) -> bool:
-        return self.kind in (OverlapKind.PRIORITY, OverlapKind.REQUIRES)
+        return self.kind in (OverlapKind.PRIORITY, OverlapKind.REQUIRES, OverlapKind.VALUES)
 
     @property
     def across_skills(self) -> bool:
@@ -100,7 +102,7 @@ def find_overlaps(sentences: Sequence[TemplateSentence], catalog: Catalog,
     for sentence in sentences:
         for text in expansions(sentence, catalog.specs[sentence.tool],
                                enumerated=_ENUMERATED, sampled=_SAMPLED):
-            judged = _judge(sentence, text, matcher)
+            judged = _judge(sentence, text, matcher, catalog)
             if judged is None:
                 continue
             kind, other = judged
@@ -121,7 +123,7 @@ def find_overlaps(sentences: Sequence[TemplateSentence], catalog: Catalog,
                                                  o.resolved, o.skill, o.tool, o.other_tool))
 
 
-def _judge(sentence: TemplateSentence, text: str, matcher: TemplateMatcher
+def _judge(sentence: TemplateSentence, text: str, matcher: TemplateMatcher, catalog: Catalog
            ) -> tuple[OverlapKind, TemplateMatch] | None:
     utterance = normalize(text)
     candidates = matcher.candidates(utterance)
@@ -146,6 +148,9 @@ def _judge(sentence: TemplateSentence, text: str, matcher: TemplateMatcher
         return OverlapKind.PRIORITY, higher[0]
     level = [c for c in others if c.priority == mine[0].priority]
     if level:
+        allowed = [catalog.check(c.tool, c.arguments).error is None for c in (mine[0], level[0])]
+        if allowed[0] != allowed[1]:
+            return OverlapKind.VALUES, level[0]
         return OverlapKind.TIE, level[0]
     return OverlapKind.PRIORITY, others[0]
 
@@ -176,6 +181,9 @@ def _what(overlap: Overlap) -> str:
     if overlap.kind == OverlapKind.PRIORITY:
         return f"resolved by priority: sentences of {overlap.skill}.{overlap.tool} that " \
                f"{other} matches as well go to the higher priority"
+    if overlap.kind == OverlapKind.VALUES:
+        return f"resolved by values: the words fit {overlap.skill}.{overlap.tool} and " \
+               f"{other} equally, but only one of them allows the values said"
     return f"resolved by requires: sentences of {overlap.skill}.{overlap.tool} without " \
            f"its required words go to {other}"
 

@@ -202,16 +202,21 @@ class Understanding:
         raises. A model that abstains, fails or runs out of time gives no tool."""
         return await self.refine(self.decide(text))
 
+    def undecided(self, decision: Decision) -> bool:
+        """Whether :meth:`refine` would take ``decision`` to the language model's gate: no
+        tier decided, and the words are no dialogue word and match no template."""
+        utterance = decision.normalized
+        if decision.route != Route.NONE or utterance.empty or utterance.rejected:
+            return False
+        analysis = self.analyze(decision.text)
+        return analysis.act is None and analysis.match is None
+
     async def refine(self, decision: Decision) -> Decision:
         """A decision of :meth:`decide`, with the language model asked if it is undecided."""
         text = decision.text
         tier = self.model_tier
         utterance = decision.normalized
-        if tier is None or decision.route != Route.NONE or utterance.empty \
-                or utterance.rejected:
-            return decision
-        analysis = self.analyze(text)
-        if analysis.act is not None or analysis.match is not None:
+        if tier is None or not self.undecided(decision):
             return decision
         started = self._clock()
         proposal = await tier.propose(utterance)
