@@ -107,10 +107,11 @@ def find_overlaps(sentences: Sequence[TemplateSentence], catalog: Catalog,
                 continue
             kind, other = judged
             first, second = sentence.tool, other.tool
-            if kind == OverlapKind.TIE:
-                first, second = sorted((first, second))  # one entry for both directions
             if skill is not None and skill not in (owners[first], owners[second]):
                 continue
+            if kind == OverlapKind.TIE:  # one entry for both directions, the skill's first
+                first, second = sorted((first, second),
+                                       key=lambda tool: (owners[tool] != skill, tool))
             overlap = found.setdefault((kind, first, second), Overlap(
                 kind, owners[first], first, owners[second], second))
             overlap.count += 1
