@@ -64,10 +64,20 @@ def expansions(sentence: TemplateSentence, specs: Mapping[str, ArgSpec], *,
     sampler = SentenceSampler(specs, rng)
     found: dict[str, None] = {}
     for words in itertools.islice(_enumerate(sentence.expression, sampler), enumerated):
-        found[" ".join(w for w in words if w)] = None
+        found[_once(" ".join(words))] = None
     for _ in range(sampled):
-        found[sampler.sentence(sentence)] = None
+        found[_once(sampler.sentence(sentence))] = None
     return [text for text in found if text.strip()]
+
+
+def _once(text: str) -> str:
+    """A word said twice in a row said once ("turn on the the lights" from "[the] <lights>"
+    where the rule says "the lights"): nobody says it twice."""
+    said: list[str] = []
+    for word in text.split():
+        if not said or said[-1] != word:
+            said.append(word)
+    return " ".join(said)
 
 
 def _enumerate(node: Words | Alternative | Word | SlotRef,

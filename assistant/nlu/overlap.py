@@ -61,7 +61,12 @@ class Overlap:
     other_skill: str
     other_tool: str
     examples: list[Example] = field(default_factory=list)
-    count: int = 0
+    said: set[str] = field(default_factory=set)
+    """Every sentence found with it."""
+
+    @property
+    def count(self) -> int:
+        return len(self.said)
 
     @property
     def resolved(self) -> bool:
@@ -109,12 +114,16 @@ def find_overlaps(sentences: Sequence[TemplateSentence], catalog: Catalog,
             first, second = sentence.tool, other.tool
             if skill is not None and skill not in (owners[first], owners[second]):
                 continue
-            if kind == OverlapKind.TIE:  # one entry for both directions, the skill's first
+            if kind == OverlapKind.PRIORITY and other.priority > sentence.priority:
+                first, second = second, first  # the winner first
+            elif kind == OverlapKind.TIE:  # one entry for both directions, the skill's first
                 first, second = sorted((first, second),
                                        key=lambda tool: (owners[tool] != skill, tool))
             overlap = found.setdefault((kind, first, second), Overlap(
                 kind, owners[first], first, owners[second], second))
-            overlap.count += 1
+            if text in overlap.said:
+                continue
+            overlap.said.add(text)
             if len(overlap.examples) < EXAMPLES_KEPT:
                 mine, theirs = sentence.source, other.source
                 if first != sentence.tool:
@@ -180,8 +189,8 @@ def _what(overlap: Overlap) -> str:
         return f"sentences of {overlap.skill}.{overlap.tool} go to {other}, whose template " \
                f"says more of the words"
     if overlap.kind == OverlapKind.PRIORITY:
-        return f"resolved by priority: sentences of {overlap.skill}.{overlap.tool} that " \
-               f"{other} matches as well go to the higher priority"
+        return f"resolved by priority: words {overlap.skill}.{overlap.tool} and {other} " \
+               f"match equally go to {overlap.tool}, whose skill's priority is higher"
     if overlap.kind == OverlapKind.VALUES:
         return f"resolved by values: the words fit {overlap.skill}.{overlap.tool} and " \
                f"{other} equally, but only one of them allows the values said"

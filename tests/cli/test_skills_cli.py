@@ -69,7 +69,7 @@ def test_check_fails_on_an_overlap_with_the_headlights_and_shows_where(
     assert code == 1
     line = next(line for line in out.splitlines() if "error:" in line)
     assert "'turn on the lights': " in line
-    assert "shop_lights.set_shop_lights (" in line and "shop_lights/templates.yaml:5)" in line
+    assert "shop_lights.set_shop_lights (" in line and "shop_lights/templates.yaml:4)" in line
     assert "vehicle.set_headlights (" in line and "vehicle/templates.yaml:" in line
     assert "priority:" in line and "requires: [shop" in line  # the fix is suggested
     assert out.splitlines()[-1].startswith("shop_lights: ")
