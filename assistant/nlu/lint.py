@@ -130,12 +130,15 @@ def _unfilled(skill: str, tool: str, sentences: Sequence[TemplateSentence],
 
 
 def _said(node: Words | Alternative | Word | SlotRef) -> str:
-    """How an option sounds once normalized, slots as their names."""
+    """How an option sounds once normalized ("twenty one" is "21"), slots as their names."""
     if isinstance(node, Word):
         return numbers_to_digits(sanitize(node.text))
     if isinstance(node, SlotRef):
         return f"{{{node.name}}}"
     if isinstance(node, Words):
+        if all(isinstance(item, Word) for item in node.items):
+            return numbers_to_digits(sanitize(" ".join(
+                item.text for item in node.items if isinstance(item, Word))))
         return " ".join(p for p in (_said(item) for item in node.items) if p)
     options = "|".join(_said(option) for option in node.options)
     return f"[{options}]" if node.optional else f"({options})"
