@@ -82,16 +82,6 @@ class _Question:
     attempts: int = 1
 
 
-def _which(decision: Decision, understanding: Understanding) -> Doubt:
-    """The question for words that fit two tools' sentences equally well."""
-    for choice in decision.choices:
-        if choice.tool is not None and not choice.missing and not choice.error \
-                and understanding.catalog.safety(choice.tool, choice.arguments) \
-                == Safety.IMMEDIATE:
-            return Doubt(DoubtKind.STOP, str(decision.error), (choice,))
-    return Doubt(DoubtKind.CHOOSE, str(decision.error), decision.choices[:2])
-
-
 class Dialogue:
     """Turns utterances into replies through understanding and the dispatcher."""
 
@@ -184,9 +174,10 @@ class Dialogue:
         """A request runs, unless it came from speech that may not be what was said: then
         the assistant asks first. Answers to its questions are checked the same way. Words
         that two skills' sentences fit equally are asked about too ("Turn on the
-        headlights, or turn on the shop lights?"): a stop among them runs."""
+        headlights, or turn on the shop lights?"); a stop among them was decided already."""
         if decision.tool is None and len(decision.choices) > 1:
-            return await self._doubted(_which(decision, self.understanding), speak=speak)
+            which = Doubt(DoubtKind.CHOOSE, str(decision.error), decision.choices[:2])
+            return await self._doubted(which, speak=speak)
         if heard is not None:
             found = doubt(decision, heard, self.understanding, self.dispatcher.catalog)
             if found is not None:

@@ -181,6 +181,12 @@ class Understanding:
         if analysis.ambiguous and analysis.match is not None:
             choices = tuple(self._choice(analysis.text, match, utterance)
                             for match in (analysis.match, *analysis.match.rivals))
+            for choice in choices:
+                if choice.tool is not None and not choice.missing and not choice.error \
+                        and self.catalog.safety(choice.tool, choice.arguments) \
+                        == Safety.IMMEDIATE:
+                    # A stop among the readings acts at once; it is never held by a question.
+                    return dataclasses.replace(choice, ms=self._ms(started))
             tools = " or ".join(str(choice.tool) for choice in choices)
             return Decision(analysis.text, None, {}, Route.NONE, self._ms(started),
                             error=f"the words fit {tools} equally well", normalized=utterance,

@@ -5,15 +5,20 @@ shop-lights test skill (``tests/third_party/shop_lights``)."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from pydantic import BaseModel
+
+from assistant.dispatch.catalog import Catalog
 from assistant.nlu.lint import Severity
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import normalize
 from assistant.nlu.overlap import OverlapKind, find_overlaps, overlap_problems
+from assistant.nlu.templates import load_templates
 from assistant.nlu.understand import Route, Understanding
 from assistant.plugins import LoadedSkills, discover_skills, load_skills
-from assistant.skill_api import Skill
+from assistant.skill_api import NoArguments, Safety, Skill, ToolResult, tool
 from tests.third_party import shop_lights
 
 
@@ -109,3 +114,19 @@ def test_resolved_overlaps_are_notes(variant: Skill, kind: OverlapKind) -> None:
 def test_a_skill_alone_has_no_overlap() -> None:
     loaded = load_skills([shop_lights.skill])
     assert find_overlaps(loaded.sentences, loaded.catalog, loaded.owners) == []
+
+
+def test_a_stop_among_equal_readings_is_decided_at_once(tmp_path: Path) -> None:
+    async def done(_arguments: BaseModel) -> ToolResult:
+        return ToolResult(True, "Done.")
+
+    catalog = Catalog({t.name: t for t in (
+        tool("halt_line", NoArguments, done, description="Halt", safety=Safety.IMMEDIATE),
+        tool("pause_music", NoArguments, done, description="Pause"),
+    )}, {})
+    path = tmp_path / "templates.yaml"
+    path.write_text('tools:\n  pause_music: [{sentences: ["stop it all"]}]\n'
+                    '  halt_line: [{sentences: ["stop it all"]}]\n', encoding="utf-8")
+    sentences = load_templates(path, {"halt_line": frozenset(), "pause_music": frozenset()})
+    decision = Understanding(catalog, sentences).decide("stop it all")
+    assert (decision.tool, decision.route) == ("halt_line", Route.GRAMMAR)
