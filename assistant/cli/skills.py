@@ -90,7 +90,9 @@ def _print_skill(described: Mapping[str, Any], out: TextIO) -> None:
     out.write("  settings:" + ("\n" if settings else " none\n"))
     for field in settings:
         about = f"  {field['description']}" if field["description"] else ""
-        out.write(f"    {field['name']}: {field['type']} = {field['default']!r}{about}\n")
+        default = " (required)" if field["default"] == "(required)" \
+            else f" = {field['default']!r}"
+        out.write(f"    {field['name']}: {field['type']}{default}{about}\n")
 
 
 def check_skills(config: AssistantConfig, out: TextIO, name: str | None = None, *,
