@@ -172,7 +172,12 @@ class Dialogue:
     async def _unless_doubted(self, decision: Decision, heard: Transcript | None, *,
                               speak: bool = True) -> str:
         """A request runs, unless it came from speech that may not be what was said: then
-        the assistant asks first. Answers to its questions are checked the same way."""
+        the assistant asks first. Answers to its questions are checked the same way. Words
+        that two skills' sentences fit equally are asked about too ("Turn on the
+        headlights, or turn on the shop lights?"); a stop among them was decided already."""
+        if decision.tool is None and len(decision.choices) > 1:
+            which = Doubt(DoubtKind.CHOOSE, str(decision.error), decision.choices[:2])
+            return await self._doubted(which, speak=speak)
         if heard is not None:
             found = doubt(decision, heard, self.understanding, self.dispatcher.catalog)
             if found is not None:

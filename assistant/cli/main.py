@@ -78,10 +78,42 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="check audio devices, models, CPU, disk, config and "
                         "buses, and say what to fix")
 
+    _skills_parser(commands.add_parser("skills", help="list the installed skills, check "
+                                       "their templates, try an utterance"))
+
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
     models.add_argument("--slm-sha256", default="", help="the sha256 --slm-model should have")
     return parser
+
+
+def _skills_parser(skills: argparse.ArgumentParser) -> None:
+    commands = skills.add_subparsers(dest="skills_command", required=True)
+    listing = commands.add_parser("list", help="each skill: package, version, tools, settings")
+    listing.add_argument("--json", action="store_true", help="one JSON object per skill")
+    check = commands.add_parser("check", help="lint the templates and find sentences two "
+                                "tools share; exit 1 on errors")
+    check.add_argument("name", nargs="?", help="only this skill (default: all installed)")
+    check.add_argument("--json", action="store_true", help="one JSON object per finding")
+    attempt = commands.add_parser("try", help="what each tier makes of one utterance; "
+                                  "nothing is executed")
+    attempt.add_argument("utterance")
+    attempt.add_argument("--json", action="store_true", help="as one JSON object")
+    attempt.add_argument("--skills", nargs="*", help="skills to load (default: all installed)")
+    attempt.add_argument("--slm", help="also ask this language model (packaged name; "
+                         "default: not loaded)")
+
+
+def _skills(args: argparse.Namespace) -> int:
+    from assistant.cli import skills
+
+    config = _config(args)
+    if args.skills_command == "list":
+        return skills.list_skills(config, sys.stdout, as_json=args.json)
+    if args.skills_command == "check":
+        return skills.check_skills(config, sys.stdout, args.name, as_json=args.json)
+    return asyncio.run(skills.try_utterance(config, args.utterance, sys.stdout,
+                                            as_json=args.json, slm=args.slm is not None))
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -281,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
-                    "doctor": _doctor}
+                    "doctor": _doctor, "skills": _skills}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)

@@ -10,6 +10,7 @@ about what the templates leave undecided.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -59,8 +60,17 @@ class Analysis:
     """The whole call's safety class."""
 
     @property
+    def ambiguous(self) -> bool:
+        """Templates of two tools match equally well at the same priority: the words do not
+        say which is meant (the match's ``rivals``), so there is no one call."""
+        return self.match is not None and not self.match.unknown_name \
+            and self.match.ambiguous
+
+    @property
     def reading(self) -> Call | None:
         """The templates' reading before it is checked: the match, else the clause."""
+        if self.ambiguous:
+            return None
         if self.match is not None and not self.match.unknown_name:
             return self.match.tool, self.match.arguments
         return self.clause
@@ -79,7 +89,8 @@ class Analysis:
     def grammar(self) -> Call | None:
         """The call the templates decide on, when :attr:`settled`: none for a dialogue
         word, for nothing said, or for two requests in one."""
-        if self.normalized.empty or self.act is not None or self.two_requests:
+        if self.normalized.empty or self.act is not None or self.two_requests \
+                or self.ambiguous:
             return None
         if self.match is not None:
             return None if self.match.unknown_name else (self.match.tool, self.match.arguments)
@@ -115,12 +126,13 @@ class Analyzer:
 
     def _analysis(self, text: str) -> Analysis:
         utterance = normalize(text)
-        matched = self.matcher.match(utterance)
+        matched = self._allowed(self.matcher.match(utterance))
         clause = None
         if (matched is None or matched.unknown_name) and not utterance.rejected:
             clause = self.clauses.understood(text, utterance)
-        reading = (matched.tool, matched.arguments) \
-            if matched is not None and not matched.unknown_name else clause
+        usable = matched is not None and not matched.unknown_name and not matched.ambiguous
+        reading = (matched.tool, matched.arguments) if usable and matched is not None \
+            else clause
         checked = None if reading is None else self.catalog.check(*reading)
         call: WholeCall | None = None
         safety = None
@@ -128,10 +140,21 @@ class Analyzer:
                 and checked.error is None:
             call = (reading[0], MappingProxyType(dict(checked.arguments)))
             safety = self.catalog.safety(*call)
-        two_requests = matched is not None and not matched.unknown_name \
+        two_requests = usable and matched is not None \
             and self._two_requests(matched.tool, matched.arguments)
         return Analysis(text, utterance, dialogue_act(utterance), matched, clause,
                         two_requests, checked, call, safety)
+
+    def _allowed(self, matched: TemplateMatch | None) -> TemplateMatch | None:
+        """Of readings the words fit equally well, those whose values their tool allows
+        ("heat front right to 28" is no seat heater level): one left is the match."""
+        if matched is None or not matched.rivals:
+            return matched
+        readings = [matched, *matched.rivals]
+        allowed = [m for m in readings if self.catalog.check(m.tool, m.arguments).error is None]
+        if not allowed:
+            return dataclasses.replace(matched, rivals=())
+        return dataclasses.replace(allowed[0], rivals=tuple(allowed[1:]))
 
     def _two_requests(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         for name, spec in self.catalog.specs[tool].items():

@@ -11,10 +11,16 @@ is matched too, by a second reading of each template in which a required slot ma
 unsaid or said as its kind ("the machine"), with the little words that lead into it ("to")
 then optional. Such a match lacks the argument, and the dialogue asks for it; it is tried
 only when no template matched the sentence whole.
+
+When templates of two tools match equally well, a skill's ``priority:`` decides; at equal
+priority the match carries the other tools' readings as ``rivals`` and no single call is
+made of it (the dialogue asks which). A block's ``requires:`` words must be said for its
+sentences to match at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,7 +49,7 @@ from assistant.nlu.templates import (
 )
 from assistant.skill_api import SlotKind
 
-__all__ = ["FUZZY_CUTOFF", "TemplateMatch", "TemplateMatcher"]
+__all__ = ["FUZZY_CUTOFF", "TemplateMatch", "TemplateMatcher", "requirement_met"]
 
 FUZZY_CUTOFF = 80.0
 """rapidfuzz ratio (0-100) a misheard word needs to be read as a known word."""
@@ -68,6 +74,15 @@ class TemplateMatch:
     name_in_frame: bool = False
     """The unknown name sits between words of the template ("turn on the {kitchen}
     lights"): the rest of the sentence is the tool's, so the name is what is wrong."""
+    priority: int = 0
+    """The priority of the template's skill (its ``priority:``)."""
+    rivals: tuple[TemplateMatch, ...] = ()
+    """Other tools' templates matching exactly as well, at the same priority: the words
+    do not say which tool is meant."""
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.rivals)
 
 
 @dataclass(frozen=True)
@@ -156,6 +171,7 @@ class TemplateMatcher:
         vocabulary: set[str] = set()
         for sentence in sentences:
             vocabulary.update(_vocabulary(sentence.expression))
+            vocabulary.update(w for words in sentence.requires for w in words.split())
             specs = catalog.specs[sentence.tool]
             free_text = any(specs[s].kind == SlotKind.TEXT for s in sentence.slots)
             self._compiled.append(_compile(sentence, specs, free_text, unsaid=False))
@@ -176,13 +192,31 @@ class TemplateMatcher:
     def match(self, utterance: Normalized) -> TemplateMatch | None:
         """The most specific template matching the utterance, or None; a sentence said
         whole before one said without its required values, which takes a word beyond
-        little ones ("on" alone is no "<machine> on")."""
-        if utterance.empty:
+        little ones ("on" alone is no "<machine> on"). At equal specificity the higher
+        priority wins; other tools left level with it are its ``rivals``."""
+        found = self.candidates(utterance)
+        if not found:
             return None
-        whole = self._match(self._compiled, utterance)
-        if whole is not None or set(utterance.digits.split()) <= function_words():
+        best = found[0]
+        if best.unknown_name:
+            return best
+        rivals: dict[str, TemplateMatch] = {}
+        for other in found[1:]:
+            if _rank(other) == _rank(best) and other.priority == best.priority \
+                    and other.tool != best.tool:
+                rivals.setdefault(other.tool, other)
+        return dataclasses.replace(best, rivals=tuple(rivals.values())) if rivals else best
+
+    def candidates(self, utterance: Normalized) -> list[TemplateMatch]:
+        """Every template matching the utterance at the stage :meth:`match` decides on
+        (said whole, else without its required values; as said, else with misheard words
+        put right), best first: the most specific, then the highest priority."""
+        if utterance.empty:
+            return []
+        whole = self._stage(self._compiled, utterance)
+        if whole or set(utterance.digits.split()) <= function_words():
             return whole
-        return self._match(self._unsaid, utterance)
+        return self._stage(self._unsaid, utterance)
 
     def renamings(self, utterance: Normalized, most: int = 12) -> list[str]:
         """A sentence that matches a template but for one name that names nothing here
@@ -211,34 +245,41 @@ class TemplateMatcher:
         matched = self.match(normalize(text))
         return matched is not None and not matched.fuzzy and not matched.unknown_name
 
-    def _match(self, compiled: list[_Compiled], utterance: Normalized) -> TemplateMatch | None:
-        exact = self._best(compiled, utterance.spoken, utterance.digits, None, None)
-        if exact is not None and not exact.unknown_name:
+    def whole(self, utterance: Normalized) -> list[TemplateMatch]:
+        """The templates matching the utterance said whole (every value said), best first."""
+        return [] if utterance.empty else self._stage(self._compiled, utterance)
+
+    def _stage(self, compiled: list[_Compiled], utterance: Normalized) -> list[TemplateMatch]:
+        exact = self._all(compiled, utterance.spoken, utterance.digits, None, None)
+        if exact and not exact[0].unknown_name:
             return exact
         spoken = self.correct(utterance.spoken)
         digits = self.correct(utterance.digits)
         if spoken == utterance.spoken and digits == utterance.digits:
             return exact
-        corrected = self._best(compiled, spoken, digits, utterance.spoken, utterance.digits)
-        if corrected is None or (corrected.unknown_name and exact is not None):
+        corrected = self._all(compiled, spoken, digits, utterance.spoken, utterance.digits)
+        if not corrected or (corrected[0].unknown_name and exact):
             return exact
         return corrected
 
-    def _best(
+    def _all(
         self, templates: list[_Compiled], spoken: str, digits: str,
         original_spoken: str | None, original_digits: str | None
-    ) -> TemplateMatch | None:
-        best: TemplateMatch | None = None
+    ) -> list[TemplateMatch]:
+        """Every match, best first; at a tie, in template order."""
+        found: list[TemplateMatch] = []
         for compiled in templates:
             text = spoken if compiled.free_text else digits
-            original = original_spoken if compiled.free_text else original_digits
-            found = compiled.regex.fullmatch(text + " ")
-            if found is None:
+            if not requirement_met(compiled.sentence, text):
                 continue
-            candidate = self._arguments(compiled, found, original)
-            if candidate is not None and (best is None or _rank(candidate) > _rank(best)):
-                best = candidate
-        return best
+            original = original_spoken if compiled.free_text else original_digits
+            matched = compiled.regex.fullmatch(text + " ")
+            if matched is None:
+                continue
+            candidate = self._arguments(compiled, matched, original)
+            if candidate is not None:
+                found.append(candidate)
+        return sorted(found, key=lambda m: (_rank(m), m.priority), reverse=True)
 
     @staticmethod
     def _arguments(
@@ -286,6 +327,7 @@ class TemplateMatcher:
             unknown_name=unknown_name,
             said=frozenset(said),
             name_in_frame=in_frame,
+            priority=sentence.priority,
         )
 
     def correct(self, text: str) -> str:
@@ -307,6 +349,16 @@ class TemplateMatcher:
         if len(self._corrections) < 10_000:
             self._corrections[word] = corrected
         return corrected
+
+
+def requirement_met(sentence: TemplateSentence, text: str) -> bool:
+    """Whether ``text`` (normalized words) says one of the sentence's ``requires:`` words,
+    or it requires none."""
+    if not sentence.requires:
+        return True
+    padded = f" {text.strip()} "
+    return any(f" {' '.join(sanitize(word).split())} " in padded
+               for word in sentence.requires)
 
 
 def _kinds(spec: ArgSpec) -> set[str]:

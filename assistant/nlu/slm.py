@@ -43,7 +43,7 @@ from assistant.nlu.templates import TemplateSentence
 from assistant.skill_api import Safety, SlotKind
 
 __all__ = ["CONTENT_FREE", "Demo", "Demonstrations", "ModelProposal", "ModelTier",
-           "TierSettings", "prompt_prefix"]
+           "TierSettings", "gated_candidates", "prompt_prefix"]
 
 NONE = "none"
 CONTENT_FREE = "n/a"
@@ -178,20 +178,7 @@ class ModelTier:
     def candidate_tools(self, utterance: Normalized) -> list[str]:
         """Tools the classifier finds plausible, best first; empty when the model must not
         be asked (nothing plausible, or it may be a stop)."""
-        if says_stop(utterance):
-            return []
-        ranked, no_tool = self.classifier.ranked(utterance.digits)
-        if not ranked:
-            return []
-        gate = self.settings
-        best_tool, best = ranked[0]
-        if best < gate.floor or best - no_tool < gate.lead:
-            return []
-        if self.catalog.tool(best_tool).safety == Safety.IMMEDIATE:
-            return []
-        return [tool for tool, score in ranked[: gate.candidates]
-                if score >= max(gate.floor, best - gate.spread)
-                and self.catalog.tool(tool).safety != Safety.IMMEDIATE]
+        return gated_candidates(self.classifier, self.catalog, utterance, self.settings)
 
     async def propose(self, utterance: Normalized) -> ModelProposal | None:
         """The model's call for an undecided utterance, or None (abstained, out of time,
@@ -267,3 +254,22 @@ def _inline(node: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str
     if "$ref" in node:
         node = definitions[str(node["$ref"]).rsplit("/", 1)[-1]]
     return {k: v for k, v in node.items() if k not in {"title", "default", "description"}}
+
+
+def gated_candidates(classifier: IntentClassifier, catalog: Catalog, utterance: Normalized,
+                     gate: TierSettings) -> list[str]:
+    """The tools a model would choose among for ``utterance`` (see :class:`TierSettings`),
+    best first; empty when it must not be asked. Needs no model."""
+    if says_stop(utterance):
+        return []
+    ranked, no_tool = classifier.ranked(utterance.digits)
+    if not ranked:
+        return []
+    best_tool, best = ranked[0]
+    if best < gate.floor or best - no_tool < gate.lead:
+        return []
+    if catalog.tool(best_tool).safety == Safety.IMMEDIATE:
+        return []
+    return [tool for tool, score in ranked[: gate.candidates]
+            if score >= max(gate.floor, best - gate.spread)
+            and catalog.tool(tool).safety != Safety.IMMEDIATE]

@@ -28,7 +28,7 @@ from assistant.nlu.analysis import Analysis, Analyzer
 from assistant.nlu.classifier import IntentClassifier, default_negatives, salad_negatives
 from assistant.nlu.clauses import NUMBER_WORD, Clauses
 from assistant.nlu.evidence import Evidence
-from assistant.nlu.matcher import TemplateMatcher
+from assistant.nlu.matcher import TemplateMatch, TemplateMatcher
 from assistant.nlu.nearest import NearestSentences
 from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.readback import ReadBack
@@ -75,6 +75,9 @@ class Decision:
     error: str | None = None
     confidence: float = 1.0
     normalized: Normalized = field(default=Normalized("", ""), repr=False)
+    choices: tuple[Decision, ...] = ()
+    """With no tool: the calls the words fit equally well (templates of two tools at the
+    same priority); the dialogue asks which one is meant."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``assistant parse`` object of the contract."""
@@ -89,6 +92,10 @@ class Decision:
             result["missing"] = list(self.missing)
         if self.error:
             result["error"] = self.error
+        if self.choices:
+            result["choices"] = [{"tool": choice.tool,
+                                  "arguments": _json_numbers(choice.arguments)}
+                                 for choice in self.choices]
         return result
 
 
@@ -171,6 +178,19 @@ class Understanding:
         """The templates' decision, from the analysis's own check."""
         utterance = analysis.normalized
         called = analysis.grammar
+        if analysis.ambiguous and analysis.match is not None:
+            choices = tuple(self._choice(analysis.text, match, utterance)
+                            for match in (analysis.match, *analysis.match.rivals))
+            for choice in choices:
+                if choice.tool is not None and not choice.missing and not choice.error \
+                        and self.catalog.safety(choice.tool, choice.arguments) \
+                        == Safety.IMMEDIATE:
+                    # A stop among the readings acts at once; it is never held by a question.
+                    return dataclasses.replace(choice, ms=self._ms(started))
+            tools = " or ".join(str(choice.tool) for choice in choices)
+            return Decision(analysis.text, None, {}, Route.NONE, self._ms(started),
+                            error=f"the words fit {tools} equally well", normalized=utterance,
+                            choices=choices)
         if called is None or analysis.checked is None:
             return Decision(analysis.text, None, {}, Route.NONE, self._ms(started),
                             error=utterance.rejected or None, normalized=utterance)
@@ -178,21 +198,31 @@ class Understanding:
         return Decision(analysis.text, called[0], dict(checked.arguments), Route.GRAMMAR,
                         self._ms(started), checked.missing, checked.error, 1.0, utterance)
 
+    def _choice(self, text: str, match: TemplateMatch, utterance: Normalized) -> Decision:
+        checked = self.catalog.check(match.tool, match.arguments)
+        return Decision(text, match.tool, checked.arguments, Route.GRAMMAR, 0.0,
+                        checked.missing, checked.error, 1.0, utterance)
+
     async def understand(self, text: str) -> Decision:
         """:meth:`decide`, then the language model for what it left undecided; never
         raises. A model that abstains, fails or runs out of time gives no tool."""
         return await self.refine(self.decide(text))
+
+    def undecided(self, decision: Decision) -> bool:
+        """Whether :meth:`refine` would take ``decision`` to the language model's gate: no
+        tier decided, and the words are no dialogue word and match no template."""
+        utterance = decision.normalized
+        if decision.route != Route.NONE or utterance.empty or utterance.rejected:
+            return False
+        analysis = self.analyze(decision.text)
+        return analysis.act is None and analysis.match is None
 
     async def refine(self, decision: Decision) -> Decision:
         """A decision of :meth:`decide`, with the language model asked if it is undecided."""
         text = decision.text
         tier = self.model_tier
         utterance = decision.normalized
-        if tier is None or decision.route != Route.NONE or utterance.empty \
-                or utterance.rejected:
-            return decision
-        analysis = self.analyze(text)
-        if analysis.act is not None or analysis.match is not None:
+        if tier is None or not self.undecided(decision):
             return decision
         started = self._clock()
         proposal = await tier.propose(utterance)
