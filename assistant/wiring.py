@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Understanding
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.plugins import LoadedSkills, close_backends, discover_skills, load_skills
+from assistant.skill_api import Skill
 from assistant.stt import SpeechToText
 from assistant.stt.vocabulary import command_prompt, vosk_phrases
 from assistant.tts import TextToSpeech
@@ -54,9 +55,14 @@ def build_understanding(
     configs: Mapping[str, Mapping[str, Any]] | None = None,
     notify: Callable[[str], None] = lambda _text: None,
     classifier: IntentClassifier | None = None,
+    *,
+    skills: Sequence[Skill] | None = None,
 ) -> tuple[LoadedSkills, Understanding]:
-    """Load the skills and build the tiers (a trained classifier may be reused)."""
-    loaded = load_skills(discover_skills(enabled), configs, notify)
+    """Load the skills and build the tiers (a trained classifier may be reused).
+    ``skills`` are loaded instead of the installed ones ``enabled`` names (a skill under
+    development, in its tests)."""
+    chosen = discover_skills(enabled) if skills is None else skills
+    loaded = load_skills(chosen, configs, notify)
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
@@ -106,12 +112,14 @@ def build_assistant(
     clock: Callable[[], float] = time.monotonic,
     classifier: IntentClassifier | None = None,
     audit: AuditLog | None = None,
+    skills: Sequence[Skill] | None = None,
 ) -> Assistant:
     """Everything the text core needs, wired; the skills' notices become reply events.
     The skills to load and the confirmation window come from ``config``; ``skill_configs``
     are what the skills are given (``config.skill_configs()`` as the simulators resolved
     them; none: each skill's defaults, no bus). The audit log is ``audit`` (the caller's),
-    else ``audit_path``, else the configuration's."""
+    else ``audit_path``, else the configuration's. ``skills``: see
+    :func:`build_understanding`."""
     config = config or AssistantConfig()
     started = clock()
     timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
@@ -123,7 +131,7 @@ def build_assistant(
         notices.put(text)
 
     loaded, understanding = build_understanding(config.skills.enabled, skill_configs, notify,
-                                                classifier)
+                                                classifier, skills=skills)
     audit = audit or AuditLog(audit_path or config.audit_path())
     events = TurnEvents(emit)
     dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)
