@@ -41,10 +41,40 @@ if TYPE_CHECKING:
     from assistant.testing.session import (
         AWAIT_LIMIT,
         FakeClock,
+        SessionFactory,
         SkillSession,
         Turn,
         open_session,
     )
+
+__all__ = [
+    "AWAIT_LIMIT",
+    "DiskFault",
+    "ExpectedCall",
+    "FakeClock",
+    "Kind",
+    "Monitor",
+    "Pools",
+    "Rule",
+    "SafetyRig",
+    "SaladTally",
+    "SentenceCase",
+    "SentenceFile",
+    "SentenceFileError",
+    "SentenceOutcome",
+    "SessionFactory",
+    "SkillSession",
+    "Snapshot",
+    "Step",
+    "Turn",
+    "Utterance",
+    "Violation",
+    "WordSalad",
+    "check_sentences",
+    "load_sentence_file",
+    "open_session",
+    "sample_pools",
+]
 
 _MODULES = {
     "assistant.testing.invariants": ("Monitor", "Rule", "Snapshot", "Step", "Violation"),
@@ -54,12 +84,10 @@ _MODULES = {
     "assistant.testing.sentences": ("ExpectedCall", "SentenceCase", "SentenceFile",
                                     "SentenceFileError", "SentenceOutcome", "check_sentences",
                                     "load_sentence_file"),
-    "assistant.testing.session": ("AWAIT_LIMIT", "FakeClock", "SkillSession", "Turn",
-                                  "open_session"),
+    "assistant.testing.session": ("AWAIT_LIMIT", "FakeClock", "SessionFactory",
+                                  "SkillSession", "Turn", "open_session"),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
-
-__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:

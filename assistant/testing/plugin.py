@@ -13,7 +13,7 @@ when a fixture or a sentence test first runs.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,14 +24,12 @@ if TYPE_CHECKING:
     from assistant.llm.base import LanguageModel
     from assistant.nlu.understand import Understanding
     from assistant.testing.sentences import SentenceCase, SentenceFile
-    from assistant.testing.session import FakeClock, SkillSession, SkillSpec
+    from assistant.testing.session import FakeClock, SessionFactory, SkillSession, SkillSpec
 
 SENTENCE_FILE_NAME = "sentences.yaml"
 
 _ENTRY_POINT_NAME = "assistant"
 """The plugin's name in the ``pytest11`` entry point (``pyproject.toml``)."""
-
-SessionFactory = Callable[..., AbstractAsyncContextManager["SkillSession"]]
 
 
 def pytest_plugin_registered(plugin: object, plugin_name: str,

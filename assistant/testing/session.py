@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "CLASSIFIERS",
     "ClassifierCache",
     "FakeClock",
+    "SessionFactory",
     "SkillSession",
     "SkillSpec",
     "Turn",
@@ -126,6 +128,11 @@ class SkillSession:
             raise SkillLoadError("skill-not-simulated", f"no simulator runs for skill "
                                  f"{skill!r} (running: {running}); give it settings that ask "
                                  "for one, or a simulate hook") from None
+
+
+SessionFactory = Callable[..., AbstractAsyncContextManager[SkillSession]]
+"""The ``assistant_session`` fixture: ``(skills, *, settings, builtins, language_model)``
+to an async context manager of a :class:`SkillSession`."""
 
 
 def builtin_skill_names() -> list[str]:
