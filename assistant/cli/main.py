@@ -78,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="check audio devices, models, CPU, disk, config and "
                         "buses, and say what to fix")
 
+    skills = commands.add_parser("skills", help="work on skills: test their sentences")
+    skills_commands = skills.add_subparsers(dest="skills_command", required=True)
+    sentences = skills_commands.add_parser(
+        "test", help="check sentence-test files against the installed skills; "
+        "exit 1 on a failure")
+    sentences.add_argument("paths", type=Path, nargs="*", metavar="PATH",
+                           help="sentence-test files (default: tests/sentences.yaml)")
+    _model_options(sentences)
+
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
     models.add_argument("--slm-sha256", default="", help="the sha256 --slm-model should have")
@@ -258,6 +267,16 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.config, sys.stdout)
 
 
+def _skills(args: argparse.Namespace) -> int:
+    from assistant.cli.skills_test import run_sentence_tests
+
+    # The language model is asked only when the command line names one.
+    asked = args.slm not in (None, "none") or args.slm_model is not None
+    model = _config(args).language_model if asked else None
+    return asyncio.run(run_sentence_tests(args.paths, sys.stdout, sys.stderr,
+                                          language_model=model))
+
+
 def _models(args: argparse.Namespace) -> int:
     from assistant.cli.models import list_models
 
@@ -271,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
-                    "doctor": _doctor}
+                    "doctor": _doctor, "skills": _skills}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)

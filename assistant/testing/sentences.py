@@ -39,6 +39,7 @@ from assistant.skill_api import Skill
 from assistant.testing.session import CLASSIFIERS, ClassifierCache, SkillSpec, resolve_skills
 
 __all__ = [
+    "DEFAULT_PATH",
     "ExpectedCall",
     "SentenceCase",
     "SentenceFile",
@@ -47,9 +48,11 @@ __all__ = [
     "check_sentences",
     "load_sentence_file",
     "package_skill_names",
+    "sentence_understanding",
 ]
 
 DEFAULT_PATH = Path("tests") / "sentences.yaml"
+"""Where ``assistant skills test`` looks without a path: a skill package's tests."""
 
 
 class SentenceFileError(AssistantError):
@@ -223,6 +226,23 @@ def _line_of(document: Any, location: Sequence[int | str]) -> int:
     return line
 
 
+_KEYS_AT_DEPTH: dict[int, type[BaseModel]] = {1: _Document, 3: _Case, 4: ExpectedCall}
+"""The model whose keys a location of that length names (``tests.0.call.tool``: 4)."""
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    # pydantic names the branch of ``call``'s union it tried; the file has no such key.
+    location = [str(part) for part in error["loc"]
+                if part != ExpectedCall.__name__ and not str(part).startswith("literal[")]
+    where = ".".join(location) or "the file"
+    if error["type"] == "extra_forbidden":
+        model = _KEYS_AT_DEPTH.get(len(location))
+        allowed = f" (allowed: {', '.join(model.model_fields)})" if model else ""
+        return f"{where}: unknown key {location[-1]!r}{allowed}"
+    return (f"{where}: {error['msg']} (a file has 'tests:', a list of {{say: ..., call: "
+            "{tool: ..., arguments: {...}} or none})")
+
+
 def package_skill_names(start: Path) -> tuple[str, ...] | None:
     """The skills the package around ``start`` publishes (its ``pyproject.toml`` entry
     points), or ``None`` outside a skill package."""
@@ -252,12 +272,9 @@ def load_sentence_file(path: Path) -> SentenceFile:
     try:
         document = _Document.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the file"
-        raise SentenceFileError(path, _line_of(raw, first["loc"]),
-                                f"{where}: {first['msg']} (a file has 'tests:', a list of "
-                                "{say: ..., call: {tool: ..., arguments: {...}} or none})"
-                                ) from err
+        # A misspelt key also leaves the right one missing: the misspelling is the news.
+        first = min(err.errors(), key=lambda error: error["type"] != "extra_forbidden")
+        raise SentenceFileError(path, _line_of(raw, first["loc"]), _problem(first)) from err
     cases: list[SentenceCase] = []
     seen: dict[str, int] = {}
     for index, case in enumerate(document.tests):
