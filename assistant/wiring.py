@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from assistant.plugins import (
     load_skills,
     start_backends,
 )
+from assistant.skill_api import Skill
 from assistant.stt import SpeechToText
 from assistant.stt.vocabulary import command_prompt, vosk_phrases
 from assistant.tts import TextToSpeech
@@ -63,11 +64,14 @@ def build_understanding(
     *,
     connect: bool = False,
     language: str = "en",
+    skills: Sequence[Skill] | None = None,
 ) -> tuple[LoadedSkills, Understanding]:
     """Load the skills with their templates in ``language`` and build the tiers (a trained
-    classifier may be reused); see :func:`assistant.plugins.load_skills` for ``connect``."""
-    loaded = load_skills(discover_skills(enabled), configs, notify, connect=connect,
-                         language=language)
+    classifier may be reused); see :func:`assistant.plugins.load_skills` for ``connect``.
+    ``skills`` are loaded instead of the installed ones ``enabled`` names (a skill under
+    development, in its tests)."""
+    chosen = discover_skills(enabled) if skills is None else skills
+    loaded = load_skills(chosen, configs, notify, connect=connect, language=language)
     return loaded, Understanding(loaded.catalog, loaded.sentences, classifier=classifier)
 
 
@@ -122,13 +126,15 @@ def build_assistant(
     classifier: IntentClassifier | None = None,
     audit: AuditLog | None = None,
     connect: bool = False,
+    skills: Sequence[Skill] | None = None,
 ) -> Assistant:
     """Everything the text core needs, wired; the skills' notices become reply events.
     The skills to load and the confirmation window come from ``config``; ``skill_configs``
     are what the skills are given (``config.skill_configs()`` as the simulators resolved
     them; none: each skill's defaults). Only with ``connect`` do the skills open their buses
     (run, serve, demo, chat); otherwise they stand on in-memory simulations. The audit log
-    is ``audit`` (the caller's), else ``audit_path``, else the configuration's."""
+    is ``audit`` (the caller's), else ``audit_path``, else the configuration's. ``skills``:
+    see :func:`build_understanding`."""
     config = config or AssistantConfig()
     started = clock()
     timestamp = now_ms or (lambda: (clock() - started) * 1000.0)
@@ -141,7 +147,7 @@ def build_assistant(
 
     loaded, understanding = build_understanding(config.skills.enabled, skill_configs, notify,
                                                 classifier, connect=connect,
-                                                language=config.skills.language)
+                                                language=config.skills.language, skills=skills)
     audit = audit or AuditLog(audit_path or config.audit_path())
     events = TurnEvents(emit)
     dispatcher = Dispatcher(loaded.catalog, audit, events, timestamp)

@@ -1,8 +1,9 @@
-"""Shared fixtures: the real skills and tiers, trained once; fresh back ends per test."""
+"""The project's tests run on the installed harness (:mod:`assistant.testing`); what is
+here is only the project's own: a third-party skill installed on the fly, and the dialogue
+tests' session whose ``say`` returns the reply text."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,14 +11,24 @@ from typing import Any
 
 import pytest
 
-from assistant.events import Event
 from assistant.nlu.classifier import IntentClassifier
 from assistant.nlu.understand import Understanding
 from assistant.plugins import ENTRY_POINT_GROUP
 from assistant.stt import Transcript
-from assistant.wiring import Assistant, build_assistant, build_understanding
+from assistant.testing.session import (
+    AWAIT_LIMIT,
+    CLASSIFIERS,
+    FakeClock,
+    SkillSession,
+    build_session,
+    resolve_skills,
+)
 
-AWAIT_LIMIT = 5.0
+# The plugin blocks its other name when registered, so the entry point (once installed)
+# and this line load it once between them.
+pytest_plugins = ["assistant.testing.plugin"]
+
+__all__ = ["AWAIT_LIMIT", "FakeClock", "Session"]
 
 
 @pytest.fixture
@@ -37,71 +48,44 @@ def installed_horn(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="session")
 def classifier() -> IntentClassifier:
-    return build_understanding()[1].classifier
+    """The classifier of every installed skill, trained once (the harness's cache)."""
+    return CLASSIFIERS.get(resolve_skills(None))
 
 
 @pytest.fixture(scope="session")
-def understanding(classifier: IntentClassifier) -> Understanding:
-    return build_understanding(classifier=classifier)[1]
+def understanding() -> Understanding:
+    return CLASSIFIERS.understanding(resolve_skills(None))
 
 
 @dataclass
-class FakeClock:
-    """Monotonic seconds that tests advance instead of sleeping."""
+class Session(SkillSession):
+    """A harness session whose ``say`` returns the reply, as the dialogue tests read it."""
 
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
-class Session:
-    """An assistant on simulated back ends, its events and its clock."""
-
-    assistant: Assistant
-    events: list[Event]
-    clock: FakeClock
-    audit_path: Path
     replies: list[str] = field(default_factory=list)
 
-    async def say(self, text: str, heard: Transcript | None = None) -> str:
-        """Typed, or (``heard``) as if from speech with the recognizer's doubts."""
-        result = await asyncio.wait_for(self.assistant.dialogue.hear(text, heard=heard),
-                                        AWAIT_LIMIT)
-        self.replies.append(result.reply)
-        return result.reply
-
-    def kinds(self) -> list[str]:
-        return [e.TYPE.value for e in self.events]
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [e.to_json() for e in self.events if e.TYPE.value == kind]
+    async def say(self, text: str, heard: Transcript | None = None) -> str:  # type: ignore[override]
+        reply = (await super().say(text, heard)).reply
+        self.replies.append(reply)
+        return reply
 
     @property
     def vehicle(self) -> Any:
-        return self.assistant.backend("vehicle")
+        return self.backend("vehicle")
 
     @property
     def plant(self) -> Any:
-        return self.assistant.backend("factory")
+        return self.backend("factory")
 
 
 @pytest.fixture
-def make_session(
-    tmp_path: Path, classifier: IntentClassifier
-) -> Callable[..., Session]:
+def make_session(tmp_path: Path, classifier: IntentClassifier) -> Callable[..., Session]:
+    """Every installed skill with ``configs`` (each skill's, by name), no simulator; with
+    ``connect`` the skills speak to their buses (a test's own simulator)."""
+
     def make(audit_path: Path | None = None, connect: bool = False, **configs: Any) -> Session:
-        events: list[Event] = []
-        clock = FakeClock()
-        path = audit_path or tmp_path / "audit.jsonl"
-        assistant = build_assistant(events.append, audit_path=path, clock=clock,
-                                    classifier=classifier, skill_configs=configs or None,
-                                    connect=connect)
-        return Session(assistant, events, clock, path)
+        built = build_session(resolve_skills(None), settings=configs, connect=connect,
+                              audit_path=audit_path or tmp_path / "audit.jsonl")
+        return Session(built.assistant, built.events, built.clock, built.audit_path)
 
     return make
 

@@ -21,6 +21,7 @@ from assistant.skill_api import (
     ToolResult,
     tool,
 )
+from assistant.testing import SessionFactory
 
 
 async def _done(_: NoArguments) -> ToolResult:
@@ -54,14 +55,14 @@ def test_duplicate_tool_names_both_skills(tmp_path: Path) -> None:
     assert caught.value.code == "skill-duplicate-tool"
 
 
-def test_a_third_party_skill_is_understood_like_a_builtin(tmp_path: Path) -> None:
+async def test_a_third_party_skill_is_understood_like_a_builtin(
+    tmp_path: Path, assistant_session: SessionFactory
+) -> None:
     templates = tmp_path / "t.yaml"
     templates.write_text('tools:\n  honk:\n    - sentences: ["(honk|beep) [the horn]"]\n',
                          encoding="utf-8")
-    loaded = load_skills([_skill("horn", "honk", templates), *discover_skills(["core"])])
-    from assistant.nlu.understand import Understanding
-
-    understanding = Understanding(loaded.catalog, loaded.sentences)
+    async with assistant_session([_skill("horn", "honk", templates), "core"]) as session:
+        understanding, loaded = session.assistant.understanding, session.assistant.skills
     assert understanding.decide("beep the horn").tool == "honk"
     assert loaded.owners["honk"] == "horn"
 

@@ -102,11 +102,24 @@ def _skills_parser(skills: argparse.ArgumentParser) -> None:
     attempt.add_argument("--skills", nargs="*", help="skills to load (default: all installed)")
     attempt.add_argument("--slm", help="also ask this language model (packaged name; "
                          "default: not loaded)")
+    sentences = commands.add_parser("test", help="check sentence-test files against the "
+                                    "installed skills; exit 1 on a failure")
+    sentences.add_argument("paths", type=Path, nargs="*", metavar="PATH",
+                           help="sentence-test files (default: tests/sentences.yaml)")
+    _model_options(sentences)
 
 
 def _skills(args: argparse.Namespace) -> int:
     from assistant.cli import skills
 
+    if args.skills_command == "test":
+        from assistant.cli.skills_test import run_sentence_tests
+
+        # The language model is asked only when the command line names one.
+        asked = args.slm not in (None, "none") or args.slm_model is not None
+        model = _config(args).language_model if asked else None
+        return asyncio.run(run_sentence_tests(args.paths, sys.stdout, sys.stderr,
+                                              language_model=model))
     config = _config(args)
     if args.skills_command == "list":
         return skills.list_skills(config, sys.stdout, as_json=args.json)

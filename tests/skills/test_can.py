@@ -5,10 +5,12 @@ a silent controller is reported and survived."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
+from assistant.testing import SessionFactory, SkillSession
 from skills.vehicle.backend import (
     DefrostTarget,
     HeadlightMode,
@@ -18,7 +20,6 @@ from skills.vehicle.backend import (
     Zone,
 )
 from skills.vehicle.can_bus import BodyController, open_bus
-from tests.conftest import Session
 
 _CHANNELS = itertools.count()
 
@@ -34,14 +35,21 @@ async def controller() -> AsyncIterator[BodyController]:
     body.bus.shutdown()
 
 
-@pytest.fixture
-def can_session(controller: BodyController, make_session: Callable[..., Session]) -> Session:
+def _on_bus(controller: BodyController,
+            assistant_session: SessionFactory) -> AbstractAsyncContextManager[SkillSession]:
     channel = controller.channel  # type: ignore[attr-defined]
-    return make_session(connect=True, vehicle={"can": {"interface": "virtual", "channel": channel,
-                                         "timeout_s": 0.3}})
+    return assistant_session(None, settings={"vehicle": {"can": {
+        "interface": "virtual", "channel": channel, "timeout_s": 0.3}}})
 
 
-async def test_every_vehicle_tool_round_trips(can_session: Session,
+@pytest.fixture
+async def can_session(controller: BodyController,
+                      assistant_session: SessionFactory) -> AsyncIterator[SkillSession]:
+    async with _on_bus(controller, assistant_session) as session:
+        yield session
+
+
+async def test_every_vehicle_tool_round_trips(can_session: SkillSession,
                                               controller: BodyController) -> None:
     car = controller.car
     await can_session.say("set the driver side to nineteen point five")
@@ -65,7 +73,7 @@ async def test_every_vehicle_tool_round_trips(can_session: Session,
     assert not car.locked
     await can_session.say("lock the doors")
     assert car.locked
-    assert "62" in await can_session.say("how much fuel do i have")
+    assert "62" in (await can_session.say("how much fuel do i have")).reply
     await can_session.say("navigate to the central station")
     await can_session.say("set the volume to 40")
     await can_session.say("play jazz radio")
@@ -81,25 +89,28 @@ async def test_every_vehicle_tool_round_trips(can_session: Session,
             "pause_media", "find_nearby", "cancel_navigation")], can_session.of("action")
 
 
-async def test_unlocking_reads_the_speed_from_the_bus(can_session: Session,
+async def test_unlocking_reads_the_speed_from_the_bus(assistant_session: SessionFactory,
                                                       controller: BodyController) -> None:
-    controller.car.speed = 42.0
-    await can_session.say("unlock the doors")
-    await can_session.say("yes")
-    assert controller.car.locked
-    assert can_session.of("refused")
+    # Opened here, not in a fixture: between a fixture and its test the loop turns, and a
+    # status frame sent then (speed 0) would be the head unit's first, read as current.
+    async with _on_bus(controller, assistant_session) as can_session:
+        controller.car.speed = 42.0
+        await can_session.say("unlock the doors")
+        await can_session.say("yes")
+        assert controller.car.locked
+        assert can_session.of("refused")
 
 
 async def test_a_silent_body_controller_is_reported_and_survived(
-    can_session: Session, controller: BodyController
+    can_session: SkillSession, controller: BodyController
 ) -> None:
     await can_session.say("set the fan speed to 3")
     await controller.stop()
-    reply = await can_session.say("set the fan speed to 6")
+    reply = (await can_session.say("set the fan speed to 6")).reply
     assert "did not confirm" in reply and "whether it happened" in reply
     assert "didn't work" not in reply
     assert controller.car.fan_level == 3
     assert [a["ok"] for a in can_session.of("action")] == [True, False]
     assert can_session.of("action")[-1]["outcome"] == "unconfirmed"
     assert "did not confirm" in can_session.audit_path.read_text(encoding="utf-8")
-    assert "navigat" in (await can_session.say("navigate to the airport")).lower()
+    assert "navigat" in (await can_session.say("navigate to the airport")).reply.lower()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from assistant.testing import AWAIT_LIMIT
 from skills.factory import hooks as factory
 from skills.factory.plant import SimulatedPlant
 from skills.vehicle import hooks as vehicle
 from skills.vehicle.backend import SimulatedVehicle
-from tests.conftest import AWAIT_LIMIT
 
 
 async def test_the_plc_simulator_answers_the_factory_check() -> None:
