@@ -4,6 +4,7 @@ a silent controller is reported and survived."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -19,7 +20,7 @@ from skills.vehicle.backend import (
     Window,
     Zone,
 )
-from skills.vehicle.can_bus import BodyController, open_bus
+from skills.vehicle.can_bus import STATUS_PERIOD_S, BodyController, open_bus
 
 _CHANNELS = itertools.count()
 
@@ -39,7 +40,8 @@ def _on_bus(controller: BodyController,
             assistant_session: SessionFactory) -> AbstractAsyncContextManager[SkillSession]:
     channel = controller.channel  # type: ignore[attr-defined]
     return assistant_session(None, settings={"vehicle": {"can": {
-        "interface": "virtual", "channel": channel, "timeout_s": 0.3}}})
+        "interface": "virtual", "channel": channel, "timeout_s": 0.3,
+        "simulate_body_controller": False}}})  # the test runs its own
 
 
 @pytest.fixture
@@ -91,10 +93,11 @@ async def test_every_vehicle_tool_round_trips(can_session: SkillSession,
 
 async def test_unlocking_reads_the_speed_from_the_bus(assistant_session: SessionFactory,
                                                       controller: BodyController) -> None:
-    # Opened here, not in a fixture: between a fixture and its test the loop turns, and a
-    # status frame sent then (speed 0) would be the head unit's first, read as current.
     async with _on_bus(controller, assistant_session) as can_session:
         controller.car.speed = 42.0
+        # A moving car has broadcast its speed: the head unit reads the newest status, and
+        # until the next broadcast that is still the one from before (speed 0).
+        await asyncio.sleep(3 * STATUS_PERIOD_S)
         await can_session.say("unlock the doors")
         await can_session.say("yes")
         assert controller.car.locked

@@ -27,7 +27,8 @@ async def plc() -> AsyncIterator[PlcSimulator]:
 async def bus_session(plc: PlcSimulator,
                       assistant_session: SessionFactory) -> AsyncIterator[SkillSession]:
     async with assistant_session(None, settings={"factory": {"modbus": {
-            "host": "127.0.0.1", "port": plc.port, "timeout_s": 0.5}}}) as session:
+            "host": "127.0.0.1", "port": plc.port, "timeout_s": 0.5,
+            "simulate_plc": False}}}) as session:  # the test runs its own
         # The skill builds its client on the monotonic clock; its backoff runs on the test's.
         session.backend("factory").clock = session.clock
         yield session
