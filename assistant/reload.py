@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import inspect
 import logging
 import signal
 import sys
@@ -47,6 +48,8 @@ __all__ = ["ReloadResult", "SkillReloader", "forget_skill_modules", "reload_on_h
 _LOG = logging.getLogger("assistant.service")
 _NEVER_FORGOTTEN = frozenset({"assistant"})
 """The assistant itself is never re-imported: a skill's ``Skill`` must stay its class."""
+SkillConfigs = Callable[[AssistantConfig], Mapping[str, Mapping[str, Any]] | None]
+"""What the skills are given, from the configuration as re-read."""
 RELOADED = "skills-reloaded"
 RELOAD_REASON = "the skills were reloaded"
 
@@ -92,18 +95,19 @@ class SkillReloader:
         emit: EventSink,
         notifier: Notifier,
         reread: Callable[[], AssistantConfig],
-        pinned: Mapping[str, Mapping[str, Any]] | None = None,
+        skill_configs: SkillConfigs = AssistantConfig.skill_configs,
         swap_timeout_s: float = 60.0,
     ) -> None:
-        """``reread`` gives the configuration as it is now (the file, the environment).
-        ``pinned``: configurations that stay as they were at start whatever the file says
-        now (the skills whose simulators run, with the ports they picked). The swap waits
-        at most ``swap_timeout_s`` for the turn in flight."""
+        """``reread`` gives the configuration as it is now (the file, the environment);
+        ``skill_configs`` what the skills are given from it (the service keeps the
+        configurations of the skills whose simulators run, with the ports they picked;
+        ``None``: each skill's defaults). The swap waits at most ``swap_timeout_s`` for the
+        turn in flight."""
         self.session = session
         self._emit = emit
         self._notifier = notifier
         self._reread = reread
-        self._pinned = dict(pinned or {})
+        self._skill_configs = skill_configs
         self.swap_timeout_s = swap_timeout_s
         self._one_at_a_time = asyncio.Lock()
         self._waiting: asyncio.Task[ReloadResult] | None = None
@@ -167,8 +171,8 @@ class SkillReloader:
         """The new text core (blocking: imports, template loading, classifier training)."""
         forget_skill_modules(config.skills.enabled)
         old, clock = self.session.assistant, self.session.pipeline.clock
-        configs = {**config.skill_configs(), **self._pinned}
-        return build_assistant(self._emit, config, skill_configs=configs, now_ms=clock.ms,
+        return build_assistant(self._emit, config, skill_configs=self._skill_configs(config),
+                               now_ms=clock.ms,
                                clock=clock.seconds, audit=old.audit)
 
     async def _swapped(self, new: Assistant, replaced: Dialogue) -> None:
@@ -209,7 +213,7 @@ async def _start_backends(assistant: Assistant) -> None:
     """Start the new skills' back ends that have something to start (``Backend.start``)."""
     for name, runtime in assistant.skills.runtimes.items():
         start = getattr(runtime.backend, "start", None)
-        if start is None:
+        if not inspect.iscoroutinefunction(start):  # not the Backend's start() (a timer's)
             continue
         try:
             await start()

@@ -59,7 +59,9 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
         tasks: list[asyncio.Task[None]] = []
         reloader = SkillReloader(
             session, emit=emit, notifier=notifier, reread=reread or (lambda: config),
-            pinned={name: simulators.configs[name] for name in simulators.simulated})
+            # the simulators are not restarted: their skills keep what reaches them
+            skill_configs=lambda fresh: {**fresh.skill_configs(), **{
+                name: simulators.configs[name] for name in simulators.simulated}})
         stop_reloading = reload_on_hangup(reloader)
         try:
             run = asyncio.get_running_loop().create_task(pipeline.run(), name="voice-pipeline")
