@@ -3,10 +3,10 @@
 
 One reload, as a named task on the service's loop (a second request waits for it)::
 
-    RELOADING=1 ─▶ re-read the configuration ─▶ forget the skills' modules, rediscover the
-    entry points ─▶ build the new text core (a worker thread: the classifier's training
-    blocks) ─▶ start its back ends ─▶ swap it in between turns ─▶ close the old back ends
-    ─▶ READY=1
+    RELOADING=1 ─▶ re-read the configuration ─▶ forget the skills' modules, rediscover
+    the entry points ─▶ build the new text core (a niced worker thread: the classifier's
+    training blocks) ─▶ start its back ends ─▶ swap it in between turns ─▶ close the old
+    back ends ─▶ READY=1
 
 The audio source, wake word, voice activity and recognizer are not rebuilt; the
 recognizer's judge and nearest-sentence lookup follow the new skills (cheap), its decoding
@@ -42,6 +42,7 @@ from assistant.plugins import ENTRY_POINT_GROUP, close_backends
 from assistant.service import Notifier
 from assistant.stt import TranscriptJudge
 from assistant.wiring import Assistant, Engines, VoiceSession, build_assistant
+from assistant.workers import thinking_worker
 
 __all__ = ["ReloadResult", "SkillReloader", "forget_skill_modules", "reload_on_hangup"]
 
@@ -113,6 +114,8 @@ class SkillReloader:
         self._waiting: asyncio.Task[ReloadResult] | None = None
         self._tasks: set[asyncio.Task[ReloadResult]] = set()
         self._count = 0
+        # imports, templates and the classifier's training yield the CPU to listening
+        self._worker = thinking_worker("skills-reload")
 
     def request(self) -> asyncio.Task[ReloadResult]:
         """Reload soon (the SIGHUP handler). While one reload runs, a second waits for it;
@@ -137,14 +140,16 @@ class SkillReloader:
         for task in list(self._tasks):
             task.cancel("the service stops")
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
     async def reload(self) -> ReloadResult:
         """One reload now; the caller makes sure only one runs (see :meth:`request`)."""
         self._notifier.notify(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
         self._notifier.notify("STATUS=reloading skills")
         try:
-            config = await asyncio.to_thread(self._reread)
-            new = await asyncio.to_thread(self._build, config)
+            loop = asyncio.get_running_loop()
+            config = await loop.run_in_executor(self._worker, self._reread)
+            new = await loop.run_in_executor(self._worker, self._build, config)
         except Exception as err:  # reported and refused: the running skills go on
             return self._refused(err)
         try:
@@ -185,6 +190,7 @@ class SkillReloader:
             new.notices.put(f"{cancelled} The skills were reloaded; please ask again.")
         for text in old.notices.drain():
             new.notices.put(text)
+        await replaced.dispatcher.settle()  # no bus is closed under an action
         try:
             await close_backends(old.skills.runtimes)
         except Exception as err:  # the swap is done; an old bus that closes badly is logged
