@@ -9,12 +9,12 @@ One reload, as a named task on the service's loop (a second request waits for it
     back ends ─▶ READY=1
 
 The audio source, wake word, voice activity and recognizer are not rebuilt; the
-recognizer's judge and nearest-sentence lookup follow the new skills (cheap), its decoding
-prompt stays the one built at start. A turn in flight finishes on the old text core; a
-confirmation pending there is cancelled and said, never carried over. Anything that fails
-before the swap (an import error, bad templates, a duplicate tool, a ``create`` that raises,
-a back end that will not start) leaves the running skills as they were and says why: a log
-line with the error's code, a ``notice`` event and systemd's ``STATUS=``.
+recognizer's prompt, judge and nearest-sentence lookup follow the new skills (cheap). A
+turn in flight finishes on the old text core; a confirmation pending there is cancelled
+and said, never carried over. Anything that fails before the swap (an import error, bad
+templates, a duplicate tool, a ``create`` that raises, a back end that will not start)
+leaves the running skills as they were and says why: a log line with the error's code, a
+``notice`` event and systemd's ``STATUS=``.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from assistant.dialogue import Dialogue
 from assistant.errors import AssistantError, SkillLoadError
 from assistant.events import EventSink, NoticeEvent
 from assistant.nlu.slm import prompt_prefix
-from assistant.nlu.understand import Understanding
 from assistant.plugins import ENTRY_POINT_GROUP, close_backends
 from assistant.service import Notifier
 from assistant.stt import TranscriptJudge
+from assistant.stt.vocabulary import command_prompt
 from assistant.wiring import Assistant, Engines, VoiceSession, build_assistant
 from assistant.workers import thinking_worker
 
@@ -66,11 +66,18 @@ class ReloadResult:
 
 
 @runtime_checkable
-class _Retargetable(Protocol):
+class _Judged(Protocol):
     """A recognizer that asks the text core about its hypotheses (Whisper)."""
 
     judge: TranscriptJudge | None
     nearest: Callable[[str], list[str]] | None
+
+
+@runtime_checkable
+class _Prompted(Protocol):
+    """A recognizer biased toward the skills' sentences by a prompt (Whisper)."""
+
+    def reprompt(self, prompt: str) -> None: ...
 
 
 def forget_skill_modules(enabled: Collection[str] | None = None,
@@ -184,7 +191,7 @@ class SkillReloader:
         """The pipeline now runs on ``new``: the rest follows it, the old core is closed."""
         old = self.session.assistant
         self.session.assistant = new
-        _retarget(self.session.engines, new.understanding, old.understanding)
+        _retarget(self.session.engines, new, old)
         cancelled = await replaced.abandon(RELOAD_REASON)
         if cancelled:
             new.notices.put(f"{cancelled} The skills were reloaded; please ask again.")
@@ -230,16 +237,18 @@ async def _start_backends(assistant: Assistant) -> None:
                                  f"back end: {type(err).__name__}: {err}") from err
 
 
-def _retarget(engines: Engines, understanding: Understanding,
-              old: Understanding) -> None:
+def _retarget(engines: Engines, new: Assistant, old: Assistant) -> None:
     """Point the running engines at the new text core where that is cheap."""
-    if isinstance(engines.stt, _Retargetable):
+    understanding = new.understanding
+    if isinstance(engines.stt, _Judged):
         engines.stt.judge = understanding
         if engines.stt.nearest is not None:
             engines.stt.nearest = understanding.sentences.nearest
+    if isinstance(engines.stt, _Prompted):
+        engines.stt.reprompt(command_prompt(new.skills.sentences, understanding.catalog))
     if engines.language_model is not None:
         engines.attach_model_to(understanding)
-        if prompt_prefix(understanding.catalog) != prompt_prefix(old.catalog):
+        if prompt_prefix(understanding.catalog) != prompt_prefix(old.understanding.catalog):
             _LOG.warning("the language model keeps the tool list it was started with; "
                          "restart the service for it to know the new tools")
 

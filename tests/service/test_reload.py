@@ -23,7 +23,7 @@ from assistant.nlu.classifier import IntentClassifier
 from assistant.plugins import ENTRY_POINT_GROUP
 from assistant.reload import RELOAD_REASON, ReloadResult, SkillReloader, reload_on_hangup
 from assistant.service import FakeNotifier
-from assistant.stt import FakeSpeechToText, Transcript
+from assistant.stt import FakeSpeechToText, Transcript, TranscriptJudge
 from assistant.tts import FakeTextToSpeech
 from assistant.vad import FakeVoiceActivity
 from assistant.wake import FakeWakeWord
@@ -115,12 +115,19 @@ class Running:
 
 
 class GatedSpeechToText(FakeSpeechToText):
-    """Hears what the test says, once ``gate`` is open: a turn held in flight."""
+    """Hears what the test says, once ``gate`` is open: a turn held in flight. Like
+    Whisper, it has a judge and a prompt (each one it is given is kept)."""
 
     def __init__(self, utterances: dict[int, str]) -> None:
         super().__init__(lambda audio: utterances[audio[len(audio) // 2]])
         self.gate = asyncio.Event()
         self.gate.set()
+        self.judge: TranscriptJudge | None = None
+        self.nearest: Callable[[str], list[str]] | None = None
+        self.prompts: list[str] = []
+
+    def reprompt(self, prompt: str) -> None:
+        self.prompts.append(prompt)
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         await self.gate.wait()
@@ -234,6 +241,17 @@ async def test_a_skill_installed_while_running_is_usable_after_a_reload(
     await running.say("lock the doors")
     assert running.actions("lock_doors")[-1].ok
     assert running.source.opened == 1
+
+
+async def test_the_recognizer_follows_the_new_skills(running: Running) -> None:
+    stt = running.session.engines.stt
+    assert isinstance(stt, GatedSpeechToText)
+    running.install("1.0", horn_module(), HORN_TEMPLATES)
+
+    assert (await running.reload()).ok
+
+    assert "Sound the shop horn." in stt.prompts[-1]
+    assert stt.judge is running.session.assistant.understanding
 
 
 async def test_an_upgraded_skill_is_imported_again(running: Running) -> None:
