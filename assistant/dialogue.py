@@ -134,6 +134,15 @@ class Dialogue:
         """Nobody answered: a confirmation is cancelled, a question is dropped; both said."""
         return await self._no_answer(say_dropped_question=True)
 
+    async def abandon(self, reason: str) -> str | None:
+        """This dialogue is replaced (the skills were reloaded): a pending confirmation is
+        cancelled for ``reason`` and said, never carried over; a question is dropped."""
+        pending = self._pending
+        self._pending = None
+        if isinstance(pending, _Confirmation | _Choice):
+            return self._say(await self._cancel(pending, reason))
+        return None
+
     async def _no_answer(self, *, say_dropped_question: bool) -> str | None:
         pending = self._pending
         self._pending = None

@@ -24,6 +24,7 @@ __all__ = [
     "EventType",
     "IntentEvent",
     "InterruptedEvent",
+    "NoticeEvent",
     "RefusedEvent",
     "ReplyEvent",
     "SpeechEndEvent",
@@ -46,6 +47,7 @@ class EventType(StrEnum):
     INTERRUPTED = "interrupted"
     REPLY = "reply"
     ERROR = "error"
+    NOTICE = "notice"
 
 
 def _numbers(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +174,16 @@ class ReplyEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class ErrorEvent(Event):
     TYPE: ClassVar[EventType] = EventType.ERROR
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoticeEvent(Event):
+    """Something the service did or refused between turns, not in answer to anyone (skills
+    reloaded, or a reload refused and why); ``code`` is stable, like an error's."""
+
+    TYPE: ClassVar[EventType] = EventType.NOTICE
     code: str
     message: str
 

@@ -296,7 +296,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = _config(args)
     configure_logging(journald=config.service.log_format == "journald", verbose=args.verbose)
-    return asyncio.run(serve(config, input_path=args.input))
+    def reread() -> AssistantConfig:  # the file and environment as they are now
+        return _config(argparse.Namespace(**{**vars(args), "loaded_config": None}))
+
+    return asyncio.run(serve(config, input_path=args.input, reread=reread))
 
 
 def _config_command(args: argparse.Namespace) -> int:

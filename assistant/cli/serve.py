@@ -2,7 +2,9 @@
 
 Configuration from the file, the simulators it asks for, the microphone and speaker, events
 and logs as journal lines on standard output, readiness and the watchdog through the notify
-socket. SIGTERM stops it cleanly (STOPPING=1, buses closed, audit log flushed).
+socket. SIGTERM stops it cleanly (STOPPING=1, buses closed, audit log flushed); SIGHUP
+(``systemctl reload``) reloads the skills without touching the audio (see
+:mod:`assistant.reload`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.audio import AudioSink, AudioSource, NullSink
 from assistant.config import AssistantConfig
 from assistant.logs import event_logger
 from assistant.plugins import installed_skill_names
+from assistant.reload import SkillReloader, reload_on_hangup
 from assistant.service import Notifier, SystemdNotifier, Watchdog, watchdog_interval_s
 from assistant.simulators import simulated_buses
 from assistant.wiring import build_voice_pipeline
@@ -27,8 +31,10 @@ _LOG = logging.getLogger("assistant.service")
 
 
 async def serve(config: AssistantConfig, *, input_path: Path | None = None,
-                notifier: Notifier | None = None) -> int:
-    """Run until SIGTERM (or, with ``input_path``, until the file ends)."""
+                notifier: Notifier | None = None,
+                reread: Callable[[], AssistantConfig] | None = None) -> int:
+    """Run until SIGTERM (or, with ``input_path``, until the file ends). ``reread`` gives
+    the configuration afresh for a reload (default: ``config`` as it was at start)."""
     notifier = notifier or SystemdNotifier()
     notifier.notify("STATUS=starting: loading models and connecting buses")
     async with simulated_buses(config.skill_configs(),
@@ -47,11 +53,19 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
             source = MicrophoneSource(config.audio.input_device or None)
             sink = SpeakerSink(config.audio.output_device or None)
         audit_path = config.audit_path()
+        emit = event_logger()
         session = await asyncio.to_thread(
-            build_voice_pipeline, source=source, sink=sink, emit=event_logger(), config=config,
+            build_voice_pipeline, source=source, sink=sink, emit=emit, config=config,
             skill_configs=simulators.configs, paced=input_path is None, connect=True)
         pipeline = session.pipeline
         tasks: list[asyncio.Task[None]] = []
+        reloader = SkillReloader(
+            session, emit=emit, notifier=notifier, reread=reread or (lambda: config),
+            connect=True,
+            # the simulators are not restarted: their skills keep what reaches them
+            skill_configs=lambda fresh: {**fresh.skill_configs(), **{
+                name: simulators.configs[name] for name in simulators.simulated}})
+        stop_reloading = reload_on_hangup(reloader)
         try:
             await session.assistant.start()
             run = asyncio.get_running_loop().create_task(pipeline.run(), name="voice-pipeline")
@@ -71,6 +85,8 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
                 await run
         finally:
             notifier.notify("STOPPING=1")
+            stop_reloading()
+            await reloader.aclose()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -166,6 +166,33 @@ class VoicePipeline:
             await self.speaker.stop()
             await self.dialogue.dispatcher.settle()
 
+    async def replace_text_core(self, dialogue: Dialogue, transcripts: TranscriptCheck | None,
+                                notices: Notices | None) -> Dialogue:
+        """Swap in another text core between turns (the skills were reloaded) while the
+        audio, wake word, voice activity and recognizer go on: a turn in flight finishes
+        on the old one first. Returns the old dialogue; an answer it still awaits would now
+        reach the new one, so the caller cancels it (never carried over)."""
+        while True:
+            turn = self._turn
+            if turn is not None and not turn.done():
+                await asyncio.wait({turn})
+            elif self._dialogue_turn.locked():
+                async with self._dialogue_turn:
+                    pass
+            else:
+                break
+        # No await from the last check to here: no turn can begin in between.
+        old, self.dialogue = self.dialogue, dialogue
+        self._transcripts, self._notices = transcripts, notices
+        if self.spotter is not None and transcripts is not None:
+            self.spotter.is_stop = transcripts.acts_at_once
+        if old.awaiting:
+            self._follow_up = False
+            if self.stage == Stage.LISTEN:
+                self.endpointer.stop()
+                self.stage = Stage.WAKE
+        return old
+
     async def _run_paced(self) -> None:
         """The reader: every chunk as it arrives, whatever the turns task is doing."""
         queue: asyncio.Queue[_Heard | None] = asyncio.Queue()

@@ -52,7 +52,7 @@ class StopSpotter:
         now for a guess while the voice goes on), what was heard, and where the utterance
         began."""
         self._stt = stt
-        self._is_stop = is_stop
+        self.is_stop = is_stop
         self._on_stop = on_stop
         self._endpointer = Endpointer(settings)
         self.every_ms = every_ms
@@ -132,7 +132,7 @@ class StopSpotter:
     async def _guess(self, utterance: int, endpoint: Endpoint, began_ms: float) -> None:
         heard = await self._stt.spot(endpoint.audio)
         text = heard.text.strip()
-        if not text or not self._is_stop(text) or self.ignore(text):
+        if not text or not self.is_stop(text) or self.ignore(text):
             return
         words, acted = spoken_words(text), self._acted.get(utterance, "")
         if acted and (words == acted or not words.startswith(acted)):

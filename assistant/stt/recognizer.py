@@ -38,9 +38,14 @@ class Recognizer:
         self.name = path.name
         self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
                                    task="transcribe", language="en")
+        self.prompt: list[int] = []
+        self.reprompt(prompt)
+        self.bare = self.model.get_prompt(self.tokenizer, [], without_timestamps=True)
+
+    def reprompt(self, prompt: str) -> None:
+        """Decode under ``prompt`` from now on (cheap: only the prompt is encoded again)."""
         tokens = self.tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
         self.prompt = self.model.get_prompt(self.tokenizer, tokens, without_timestamps=True)
-        self.bare = self.model.get_prompt(self.tokenizer, [], without_timestamps=True)
 
     def decode(self, samples: npt.NDArray[np.float32], window_frames: int, width: int, *,
                max_tokens: int, prompted: bool = True) -> Decoded:

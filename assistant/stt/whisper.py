@@ -143,6 +143,17 @@ class WhisperSpeechToText:
         self._spotter = ThreadPoolExecutor(1, thread_name_prefix="stt-spot")
         self._recent: tuple[Recognizer, bytes, Decoded] | None = None
 
+    def reprompt(self, prompt: str) -> None:
+        """Bias decoding toward other sentences (the skills were reloaded); cheap: the
+        prompt is encoded again, the models stay loaded. A decode under way finishes under
+        the prompt it began with."""
+        for recognizer in (self._first, self._second):
+            if recognizer is not None:
+                recognizer.reprompt(prompt)
+        self._prompt_sentences = _sentences(prompt)
+        self._name_runs = _name_runs(prompt)
+        self._recent = None
+
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
         run = self._quick if partial else self._run
         return await transcribe_within(self._worker, run, audio, self.timeout_s)

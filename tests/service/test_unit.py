@@ -72,6 +72,10 @@ def test_the_service_notifies_is_watched_and_restarts_within_limits(unit: Path) 
     assert settings["StateDirectory"] == ["assistant"]
 
 
+def test_reload_sends_sighup_to_the_service(unit: Path) -> None:
+    assert _settings(unit)["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+
+
 def test_sound_devices_are_reachable_without_private_devices(unit: Path) -> None:
     settings = _settings(unit)
     assert "PrivateDevices" not in settings

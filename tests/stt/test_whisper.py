@@ -65,6 +65,21 @@ def test_understood_text_stops_at_the_first_model(spoken: bytes) -> None:
     asyncio.run(stt.aclose())
 
 
+def test_a_new_prompt_biases_decoding_toward_its_sentences() -> None:
+    """A skill installed and reloaded brings words the recognizer has never been prompted
+    with; the same loaded model hears them once prompted again."""
+    spoken = piper("Open the Zeltrix valve.").astype("<i2").tobytes()
+    stt = WhisperSpeechToText(spotting=False)
+    try:
+        before = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+        stt.reprompt("Open the Zeltrix valve. Close the Zeltrix valve.")
+        after = asyncio.run(asyncio.wait_for(stt.transcribe(spoken), AWAIT_LIMIT))
+    finally:
+        asyncio.run(stt.aclose())
+    assert "zeltrix" not in before.text.lower()
+    assert "zeltrix valve" in after.text.lower()
+
+
 @pytest.mark.parametrize("same", [True, False])
 def test_words_the_first_model_is_unsure_of_are_certain_when_the_second_hears_the_same(
         spoken: bytes, same: bool) -> None:
