@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from assistant.cli.skills_new import add_new_parser
 from assistant.config import DEFAULT_LANGUAGE_MODEL, AssistantConfig
 from assistant.errors import AssistantError
 
@@ -77,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check audio devices, models, CPU, disk, config and "
                         "buses, and say what to fix")
+
+    skills = commands.add_parser("skills", help="write, list, check and test skills")
+    skills_commands = skills.add_subparsers(dest="skills_command", required=True)
+    add_new_parser(skills_commands)
 
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
@@ -258,6 +263,13 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.config, sys.stdout)
 
 
+def _skills(args: argparse.Namespace) -> int:
+    from assistant.cli.skills_new import run_new
+
+    handlers = {"new": run_new}
+    return handlers[args.skills_command](args)
+
+
 def _models(args: argparse.Namespace) -> int:
     from assistant.cli.models import list_models
 
@@ -271,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
-                    "doctor": _doctor}
+                    "doctor": _doctor, "skills": _skills}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)
