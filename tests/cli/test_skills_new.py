@@ -89,8 +89,11 @@ def test_the_generated_package_installs_type_checks_and_passes_its_own_tests(
     target = tmp_path / "site"
     _run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
           "--no-build-isolation", "--target", str(target), "."], directory)
-    _run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "mypy"),
-          "src", "tests"], directory, MYPYPATH=str(_PROJECT))
+    # The assistant as its source (mypy does not follow an editable install), its own
+    # modules not checked again under the new package's settings.
+    _run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+          "--cache-dir", str(tmp_path / "mypy"), "src", "tests"], directory,
+         MYPYPATH=str(_PROJECT))
     # The harness is on when installed (pytest11 entry point); loading it twice would fail.
     registered = any(point.value == _PLUGIN for point in entry_points(group="pytest11"))
     _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

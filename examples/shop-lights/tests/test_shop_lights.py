@@ -6,15 +6,18 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shop_lights_skill import SimulatedShop
 
-SessionFactory = Callable[..., AbstractAsyncContextManager[Any]]
-"""The ``assistant_session`` fixture: ``async with assistant_session([...]) as session``."""
+if TYPE_CHECKING:
+    from assistant.testing import SkillSession
+
+    SessionFactory = Callable[..., AbstractAsyncContextManager[SkillSession]]
+    """The ``assistant_session`` fixture: ``async with assistant_session([...]) as s``."""
 
 
-def _shop(session: Any) -> SimulatedShop:
+def _shop(session: SkillSession) -> SimulatedShop:
     shop = session.simulated("shop_lights")
     assert isinstance(shop, SimulatedShop)
     return shop
