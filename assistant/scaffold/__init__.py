@@ -9,6 +9,7 @@ __all__ = ["FILES"]
 FILES: dict[str, str] = {
     "pyproject.toml.tmpl": "pyproject.toml",
     "README.md.tmpl": "README.md",
+    "gitignore.tmpl": ".gitignore",
     "skill_init.py.tmpl": "src/$module/__init__.py",
     "skill_settings.py.tmpl": "src/$module/settings.py",
     "skill_backend.py.tmpl": "src/$module/backend.py",
