@@ -33,6 +33,14 @@ async def test_lights_are_switched_by_zone(assistant_session: SessionFactory) ->
         assert _shop(session).zones == {"hall": False, "office": False, "yard": True}
 
 
+async def test_a_zone_named_is_the_shops_even_with_the_vehicles_lights_loaded(
+        assistant_session: SessionFactory) -> None:
+    async with assistant_session(["shop_lights"], builtins=True) as session:
+        turn = await session.say("turn on the yard lights")
+        assert turn.calls == [("set_shop_lights", {"zone": "yard", "lit": True})]
+        assert _shop(session).zones["yard"] is True
+
+
 async def test_the_status_is_read_from_the_controller(
         assistant_session: SessionFactory) -> None:
     async with assistant_session(["shop_lights"], builtins=False) as session:
