@@ -83,3 +83,23 @@ async def test_a_question_never_answered_is_a_failure_not_unconfirmed(
     with pytest.raises(BackendError) as raised:
         await asyncio.wait_for(controller.zone_lit("hall"), LIMIT)
     assert raised.value.code == "shop-lights-no-answer"
+
+
+async def test_something_else_answering_on_the_port_is_no_controller() -> None:
+    async def web_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(web_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(BackendError) as raised:
+            await asyncio.wait_for(
+                LightsController("127.0.0.1", port, timeout_s=0.3).set_zone("hall", True), LIMIT)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert raised.value.code == "shop-lights-bad-answer"
+    assert "no lights controller" in raised.value.message

@@ -47,22 +47,18 @@ class LightsController:
         return f"{self.host}:{self.port}"
 
     async def set_zone(self, zone: str, lit: bool) -> None:
-        await self._command(f"SET {zone} {'ON' if lit else 'OFF'}", changes=True)
+        await self._command(f"SET {zone} {'ON' if lit else 'OFF'}", ("OK",), changes=True)
 
     async def zone_lit(self, zone: str) -> bool:
-        answer = await self._command(f"GET {zone}", changes=False)
-        if answer not in ("ON", "OFF"):
-            raise BackendError("shop-lights-bad-answer", f"the lights controller at "
-                               f"{self.where} answered {answer!r} to GET; check that "
-                               "skills.shop_lights.port is the lights controller's")
-        return answer == "ON"
+        return await self._command(f"GET {zone}", ("ON", "OFF"), changes=False) == "ON"
 
     async def sound_horn(self, seconds: int) -> None:
-        await self._command(f"HORN {seconds}", changes=True)
+        await self._command(f"HORN {seconds}", ("OK",), changes=True)
 
-    async def _command(self, line: str, *, changes: bool) -> str:
-        """Send ``line``, return the controller's answer. A controller that cannot be
-        reached did nothing; one that took a command and never answered may have done it."""
+    async def _command(self, line: str, answers: tuple[str, ...], *, changes: bool) -> str:
+        """Send ``line``, return the controller's answer, one of ``answers``. A controller
+        that cannot be reached did nothing; one that took a command and never answered may
+        have done it."""
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), self.timeout_s)
@@ -95,4 +91,8 @@ class LightsController:
         if text.startswith("ERR"):
             raise BackendError("shop-lights-refused", f"the lights controller refused "
                                f"'{line}': {text.removeprefix('ERR').strip()}")
+        if text not in answers:
+            raise BackendError("shop-lights-bad-answer", f"what answers at {self.where} is no "
+                               f"lights controller (it said {text[:40]!r} to '{line}'); check "
+                               "skills.shop_lights host and port")
         return text
