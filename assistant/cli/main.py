@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from assistant.cli.skills_new import add_new_parser
 from assistant.config import DEFAULT_LANGUAGE_MODEL, AssistantConfig
 from assistant.errors import AssistantError
 
@@ -78,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="check audio devices, models, CPU, disk, config and "
                         "buses, and say what to fix")
 
-    _skills_parser(commands.add_parser("skills", help="list the installed skills, check "
-                                       "their templates, try an utterance"))
+    _skills_parser(commands.add_parser("skills", help="write, list, check, try and test "
+                                       "skills"))
 
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _skills_parser(skills: argparse.ArgumentParser) -> None:
     commands = skills.add_subparsers(dest="skills_command", required=True)
+    add_new_parser(commands)
     listing = commands.add_parser("list", help="each skill: package, version, tools, settings")
     listing.add_argument("--json", action="store_true", help="one JSON object per skill")
     check = commands.add_parser("check", help="lint the templates and find sentences two "
@@ -112,6 +114,10 @@ def _skills_parser(skills: argparse.ArgumentParser) -> None:
 def _skills(args: argparse.Namespace) -> int:
     from assistant.cli import skills
 
+    if args.skills_command == "new":
+        from assistant.cli.skills_new import run_new
+
+        return run_new(args)
     if args.skills_command == "test":
         from assistant.cli.skills_test import run_sentence_tests
 
