@@ -235,3 +235,21 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     assert ran[:3] == ["assistant skills new", "cd", "pip"]
     assert {"pytest", "assistant skills check", "assistant skills try",
             "assistant config check"} <= set(ran)
+
+
+def test_the_reference_skill_hooks_do_what_the_document_says(
+        kettle: tuple[Skill, Path]) -> None:
+    skill = kettle[0]
+    assert skill.check_config is not None and skill.diagnose is not None
+    assert skill.simulate is not None
+    problems = skill.check_config({"host": "sim", "kettles": {"lab": []}})
+    assert [f"skills.kettle.{p.key}: {p.message}" for p in problems] == [
+        "skills.kettle.kettles.lab: give the kettle at least one name"]
+    assert [f.ok for f in asyncio.run(skill.diagnose({"host": "sim"}))] == [True]
+
+    async def simulated(host: str) -> object:
+        async with skill.simulate({"host": host}) as simulation:
+            return simulation
+
+    assert asyncio.run(simulated("sim")) is not None
+    assert asyncio.run(simulated("10.0.0.5")) is None
