@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -313,7 +314,8 @@ async def test_a_broken_skill_keeps_the_running_ones_and_says_why(
     assert running.source.opened == 1
 
 
-async def test_a_turn_in_flight_finishes_on_the_old_skills(running: Running) -> None:
+async def test_a_turn_in_flight_finishes_on_the_old_skills(
+        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     stt = running.session.engines.stt
     assert isinstance(stt, GatedSpeechToText)
     old_car = running.session.assistant.backend("vehicle")
@@ -322,9 +324,17 @@ async def test_a_turn_in_flight_finishes_on_the_old_skills(running: Running) -> 
     running.speak("set the fan to five")
     await _until(lambda: running.session.pipeline.stage != "wake")
 
+    pipeline = running.session.pipeline
+    swapping = asyncio.Event()
+    replace = pipeline.replace_text_core
+
+    async def noted(*args: Any, **kwargs: Any) -> Any:
+        swapping.set()
+        return await replace(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "replace_text_core", noted)
     reload = running.reloader.request()
-    await _until(lambda: PACKAGE in sys.modules)  # built: waiting for the turn to end
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(swapping.wait(), LIMIT)  # built: waiting for the turn to end
     assert not reload.done()
     stt.gate.set()
     assert (await asyncio.wait_for(reload, LIMIT)).ok

@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from assistant.testing import SessionFactory, SkillSession
+from assistant.testing import AWAIT_LIMIT, SessionFactory, SkillSession
 from skills.vehicle.backend import (
     DefrostTarget,
     HeadlightMode,
@@ -20,7 +20,7 @@ from skills.vehicle.backend import (
     Window,
     Zone,
 )
-from skills.vehicle.can_bus import STATUS_PERIOD_S, BodyController, open_bus
+from skills.vehicle.can_bus import BodyController, open_bus
 
 _CHANNELS = itertools.count()
 
@@ -97,7 +97,13 @@ async def test_unlocking_reads_the_speed_from_the_bus(assistant_session: Session
         controller.car.speed = 42.0
         # A moving car has broadcast its speed: the head unit reads the newest status, and
         # until the next broadcast that is still the one from before (speed 0).
-        await asyncio.sleep(3 * STATUS_PERIOD_S)
+        head_unit = can_session.backend("vehicle")
+
+        async def moving() -> None:
+            while await head_unit.speed_kmh() != 42.0:  # type: ignore[attr-defined]  # noqa: ASYNC110
+                await asyncio.sleep(0)  # the frame arrives from the bus's thread
+
+        await asyncio.wait_for(moving(), AWAIT_LIMIT)
         await can_session.say("unlock the doors")
         await can_session.say("yes")
         assert controller.car.locked
