@@ -160,7 +160,7 @@ def skill_settings_problems(configs: Mapping[str, Mapping[str, Any]],
         table = configs.get(skill.name, {})
         wrong = settings_problems(skill, table)
         problems += [Problem(prefix + each.key.removeprefix(f"skills.{skill.name}"),
-                             each.message) for each in wrong]
+                             each.message) for each in wrong]  # as the file names it
         if skill.check_config is None or wrong:
             continue
         try:

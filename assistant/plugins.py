@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from assistant.config import Problem, validation_problems
 from assistant.dispatch.catalog import Catalog, list_key
-from assistant.errors import SkillLoadError
+from assistant.errors import AssistantError, SkillLoadError
 from assistant.nlu.templates import (
     DEFAULT_LANGUAGE,
     TemplateSentence,
@@ -24,7 +25,7 @@ from assistant.nlu.templates import (
 )
 from assistant.skill_api import Skill, SkillContext, SkillRuntime, SlotKind
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "SettingsProblem", "close_backends",
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkills", "close_backends",
            "discover_skills", "installed_skill_names", "installed_skills", "load_skills",
            "settings_problems", "skill_settings", "start_backends"]
 
@@ -70,57 +71,23 @@ def discover_skills(
     return list(found.values())
 
 
-@dataclass(frozen=True)
-class SettingsProblem:
-    """One thing wrong in a skill's ``[skills.<name>]`` table: the full key, and what is
-    allowed there."""
-
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-def settings_problems(skill: Skill, raw: Mapping[str, Any]) -> list[SettingsProblem]:
+def settings_problems(skill: Skill, raw: Mapping[str, Any]) -> list[Problem]:
     """Every problem of ``raw`` against the skill's settings model, keys in full
     (``skills.shop_lights.port``); a skill without a settings model checks its table itself
     (``check_config``)."""
-    prefix = f"skills.{skill.name}"
-    if skill.settings is None:
-        return []
     try:
-        skill.settings.model_validate(raw)
-    except ValidationError as err:
-        return [_settings_problem(skill.settings, prefix, error) for error in err.errors()]
+        skill_settings(skill, raw)
+    except _InvalidSettings as err:
+        return err.problems
     return []
 
 
-def _settings_problem(model: type[BaseModel], prefix: str,
-                      error: Mapping[str, Any]) -> SettingsProblem:
-    location = [str(part) for part in error["loc"]]
-    key = ".".join([prefix, *location])
-    if error["type"] == "extra_forbidden":
-        allowed = _fields_at(model, location[:-1])
-        return SettingsProblem(key, "unknown key; allowed here: " + (", ".join(allowed) or
-                                                                      "none"))
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] != "missing" and not isinstance(error.get("input"), dict):
-        shown = repr(error.get("input"))
-        message += f" (got {shown[:60]}{'...' if len(shown) > 60 else ''})"
-    return SettingsProblem(key, message)
-
-
-def _fields_at(model: type[BaseModel], location: list[str]) -> list[str]:
-    current: Any = model
-    for part in location:
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        candidates = (field.annotation, *getattr(field.annotation, "__args__", ()))
-        current = next((c for c in candidates
-                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return sorted(getattr(current, "model_fields", {}))
+class _InvalidSettings(SkillLoadError):
+    def __init__(self, skill: str, problems: list[Problem]) -> None:
+        super().__init__("skill-settings-invalid", f"the {skill} skill's settings have "
+                         f"{len(problems)} problem(s): " + "; ".join(str(p) for p in problems)
+                         + ". Run 'assistant config check' for details.")
+        self.problems = problems
 
 
 def skill_settings(skill: Skill, raw: Mapping[str, Any]) -> tuple[BaseModel | None,
@@ -128,15 +95,13 @@ def skill_settings(skill: Skill, raw: Mapping[str, Any]) -> tuple[BaseModel | No
     """The skill's validated settings and the same as plain values (what its hooks get);
     a :class:`SkillLoadError` lists every problem with its key. A skill without a settings
     model gets its table as written."""
-    problems = settings_problems(skill, raw)
-    if problems:
-        raise SkillLoadError("skill-settings-invalid", f"the {skill.name} skill's settings have "
-                             f"{len(problems)} problem(s): "
-                             + "; ".join(str(p) for p in problems)
-                             + ". Run 'assistant config check' for details.")
     if skill.settings is None:
         return None, dict(raw)
-    settings = skill.settings.model_validate(raw)
+    try:
+        settings = skill.settings.model_validate(raw)
+    except ValidationError as err:
+        raise _InvalidSettings(skill.name, validation_problems(
+            err, skill.settings, ("skills", skill.name))) from err
     return settings, settings.model_dump(mode="json")
 
 
@@ -212,11 +177,19 @@ def load_skills(
 
 
 async def start_backends(runtimes: Mapping[str, SkillRuntime]) -> None:
-    """Start every skill back end that has a ``start`` (see :class:`Backend`)."""
-    for runtime in runtimes.values():
+    """Start every skill back end that has a ``start`` (see :class:`Backend`); a third-party
+    back end's failure names its skill."""
+    for name, runtime in runtimes.items():
         start = getattr(runtime.backend, "start", None)
-        if start is not None:
+        if start is None:
+            continue
+        try:
             await start()
+        except AssistantError:
+            raise
+        except Exception as err:
+            raise SkillLoadError("skill-start-failed", f"skill {name!r} failed to start its "
+                                 f"back end: {type(err).__name__}: {err}") from err
 
 
 async def close_backends(runtimes: Mapping[str, SkillRuntime]) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import inspect
 import logging
 import signal
 import sys
@@ -34,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from assistant.config import AssistantConfig
 from assistant.dialogue import Dialogue
-from assistant.errors import AssistantError, SkillLoadError
+from assistant.errors import AssistantError
 from assistant.events import EventSink, NoticeEvent
 from assistant.nlu.slm import prompt_prefix
 from assistant.plugins import ENTRY_POINT_GROUP, close_backends
@@ -163,7 +162,7 @@ class SkillReloader:
         except Exception as err:  # reported and refused: the running skills go on
             return self._refused(err)
         try:
-            await _start_backends(new)
+            await new.start()
             replaced = await asyncio.wait_for(self.session.pipeline.replace_text_core(
                 new.dialogue, new.understanding, new.notices), self.swap_timeout_s)
         except BaseException as err:  # not swapped in: the new back ends go, the old stay
@@ -223,21 +222,6 @@ class SkillReloader:
         self._notifier.notify("READY=1")
         self._notifier.notify(f"STATUS=reload refused ({code}): {message}"[:400])
         return ReloadResult(False, kept, code, message)
-
-
-async def _start_backends(assistant: Assistant) -> None:
-    """Start the new skills' back ends that have something to start (``Backend.start``)."""
-    for name, runtime in assistant.skills.runtimes.items():
-        start = getattr(runtime.backend, "start", None)
-        if not inspect.iscoroutinefunction(start):  # not the Backend's start() (a timer's)
-            continue
-        try:
-            await start()
-        except AssistantError:
-            raise
-        except Exception as err:  # a third-party back end's failure names its skill
-            raise SkillLoadError("skill-start-failed", f"skill {name!r} failed to start its "
-                                 f"back end: {type(err).__name__}: {err}") from err
 
 
 def _retarget(engines: Engines, new: Assistant, old: Assistant) -> None:

@@ -10,14 +10,15 @@ from typing import Any, TextIO
 import tomli_w
 
 from assistant.config import (
+    DEPRECATED_SKILL_SECTIONS,
     AssistantConfig,
     Problem,
     SkillsConfig,
     config_path,
+    merged,
     read_config,
     unknown_environment,
 )
-from assistant.config.settings import DEPRECATED_SKILL_SECTIONS
 from assistant.config_check import config_problems, skill_settings_problems
 from assistant.plugins import installed_skill_names, installed_skills, skill_settings
 
@@ -61,7 +62,7 @@ def _skill_table_problems(path: Path) -> list[Problem]:
               if name not in known and isinstance(value, dict)}
     old = [name for name in DEPRECATED_SKILL_SECTIONS if isinstance(data.get(name), dict)]
     for name in old:
-        tables[name] = {**data[name], **tables.get(name, {})}
+        tables[name] = merged(data[name], tables.get(name, {}))  # as the settings read them
     enabled = skills.get("enabled") if isinstance(skills.get("enabled"), list) else None
     return skill_settings_problems(tables, enabled, old_sections=old)
 

@@ -25,18 +25,22 @@ from assistant.config.sections import (
 )
 from assistant.config.settings import (
     DEFAULT_CONFIG_PATH,
+    DEPRECATED_SKILL_SECTIONS,
     AssistantConfig,
     Problem,
     config_path,
     default_audit_path,
     load_config,
+    merged,
     read_config,
     unknown_environment,
+    validation_problems,
 )
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_LANGUAGE_MODEL",
+    "DEPRECATED_SKILL_SECTIONS",
     "NO_LANGUAGE_MODEL",
     "AssistantConfig",
     "AudioConfig",
@@ -52,6 +56,8 @@ __all__ = [
     "config_path",
     "default_audit_path",
     "load_config",
+    "merged",
     "read_config",
     "unknown_environment",
+    "validation_problems",
 ]

@@ -3,6 +3,7 @@ from its own section; every section is frozen once read."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -177,8 +178,6 @@ class SkillsConfig(Section):
 
     def settings_for(self, name: str) -> dict[str, Any]:
         """The skill's own table as written (a copy), empty when there is none."""
-        import copy
-
         value = (self.model_extra or {}).get(name)
         return copy.deepcopy(value) if isinstance(value, dict) else {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,13 +33,16 @@ from assistant.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEPRECATED_SKILL_SECTIONS",
     "AssistantConfig",
     "Problem",
     "config_path",
     "default_audit_path",
     "load_config",
+    "merged",
     "read_config",
     "unknown_environment",
+    "validation_problems",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ class AssistantConfig(BaseSettings):
                 continue
             _LOGGER.warning("[%s] is deprecated: move its keys to [skills.%s] "
                             "(ASSISTANT_SKILLS__%s__<KEY>)", name, name, name.upper())
-            moved[name] = _merged(old, self.skills.settings_for(name))
+            moved[name] = merged(old, self.skills.settings_for(name))
         if moved:
             skills = SkillsConfig.model_validate({**self.skills.model_dump(), **moved})
             object.__setattr__(self, "skills", skills)  # still being built: not yet frozen
@@ -121,7 +124,7 @@ class AssistantConfig(BaseSettings):
             section: Section = getattr(self, name)
             try:
                 replaced[name] = type(section).model_validate(
-                    _merged(section.model_dump(), keys))
+                    merged(section.model_dump(), keys))
             except ValidationError as err:
                 problems += [_problem(error, prefix=[name]) for error in err.errors()]
         if problems:
@@ -146,12 +149,12 @@ DEPRECATED_SKILL_SECTIONS = ("vehicle", "factory")
 """Top-level sections that were a built-in skill's settings before ``[skills.<name>]``."""
 
 
-def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``changes`` on top, tables merged key by key."""
     result = dict(base)
     for key, value in changes.items():
         if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = _merged(result[key], value)
+            result[key] = merged(result[key], value)
         else:
             result[key] = value
     return result
@@ -267,11 +270,21 @@ def load_config(explicit: Path | None = None) -> AssistantConfig:
     return config
 
 
-def _problem(error: Mapping[str, Any], prefix: list[str] | None = None) -> Problem:
-    location = [*(prefix or []), *(str(part) for part in error["loc"])]
+def validation_problems(error: ValidationError, model: type[BaseModel],
+                        prefix: Sequence[str]) -> list[Problem]:
+    """Each problem ``model`` found, keyed as the file says it: under ``prefix`` (a skill's
+    settings are ``skills.<name>``), unknown keys with the keys allowed there."""
+    return [_problem(each, list(prefix), model) for each in error.errors()]
+
+
+def _problem(error: Mapping[str, Any], prefix: list[str] | None = None,
+             model: type[BaseModel] | None = None) -> Problem:
+    inside = [str(part) for part in error["loc"]]
+    location = [*(prefix or []), *inside]
     key = ".".join(location) or "(top level)"
     if error["type"] == "extra_forbidden":
-        allowed = _allowed_keys(location[:-1])
+        allowed = (_allowed_keys(location[:-1]) if model is None
+                   else _allowed_keys(inside[:-1], model))
         return Problem(key, f"unknown key; allowed here: {', '.join(allowed)}")
     message = str(error["msg"]).removeprefix("Value error, ")
     if "input" in error and error["type"] != "missing" and not isinstance(
@@ -283,8 +296,8 @@ def _problem(error: Mapping[str, Any], prefix: list[str] | None = None) -> Probl
     return Problem(key, message)
 
 
-def _allowed_keys(location: list[str]) -> list[str]:
-    model: Any = AssistantConfig
+def _allowed_keys(location: list[str], root: type[BaseModel] | None = None) -> list[str]:
+    model: Any = root or AssistantConfig
     for part in location:
         field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
         if field is None:
