@@ -46,10 +46,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from assistant.manifest import ModelManifest
 from assistant.stt.base import Transcript, TranscriptJudge, transcribe_within
+from assistant.stt.echo import PromptEcho, plain
 from assistant.stt.recognizer import Decoded, Recognizer
 from assistant.workers import thinking, thinking_worker
 
@@ -57,7 +58,6 @@ __all__ = ["WhisperSpeechToText"]
 
 _LOGGER = logging.getLogger(__name__)
 FRAMES_PER_SECOND = 100
-_NUMBER = re.compile(r"\d+")
 WORDS_PER_VOICED_SECOND = 4.5
 """Fast speech is about 3 words a second; more than this from so little voice is made up."""
 NO_SPEECH = 0.6
@@ -71,15 +71,6 @@ dishwasher"): gap 9.2 and over, and at gaps under 11.4 a lead of 4.1 at most."""
 RENAME_LEAD = 5.0
 ECHO_AGREEMENT = 60.0
 """How alike (rapidfuzz ratio) the unprompted text must be for a prompt sentence to stand."""
-ECHO_LIKENESS = 85.0
-"""How near (rapidfuzz ratio) a sentence must be to a prompt sentence to count as its echo:
-"Unlock all of the cars." (89) for "Unlock all of the doors.", "Find me a nearest fuel."
-(86). A number the prompt sentence lacks makes it no echo. Real commands this near get the
-unprompted check too ("State of the press one.", 88, "Acknowledge the lathe alarm.", 87, on
-the tuning part) and pass it; a stop is never held by it."""
-NAMES_IN_A_ROW = 3
-"""A sentence with this many of a prompt list's names in its order ("Turn on the press one,
-lathe, welder, packer.") is the list heard back, not a command."""
 SPOT_WINDOW_FRAMES = 500
 """The stop spotter's encoder window (5 s): half the encoder's work of the command path's,
 and one hypothesis (greedy). Measured on 34 stops by six voices: right as often as at 10 s
@@ -125,8 +116,7 @@ class WhisperSpeechToText:
         # spotting: a second worker on the first model's shared weights for the stop
         # spotter, which must not wait for a command's decode (~18 MB more)
         self._first = Recognizer(model, prompt, threads, manifest, workers=2 if spotting else 1)
-        self._prompt_sentences = _sentences(prompt)
-        self._name_runs = _name_runs(prompt)
+        self._echo = PromptEcho(prompt)
         self._second = thinking(lambda: Recognizer(fallback, prompt, threads, manifest)) \
             if fallback else None
         if self._second is not None:
@@ -150,8 +140,7 @@ class WhisperSpeechToText:
         for recognizer in (self._first, self._second):
             if recognizer is not None:
                 recognizer.reprompt(prompt)
-        self._prompt_sentences = _sentences(prompt)
-        self._name_runs = _name_runs(prompt)
+        self._echo = PromptEcho(prompt)
         self._recent = None
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
@@ -286,24 +275,10 @@ class WhisperSpeechToText:
     def _unprompted_agrees(self, audio: bytes, text: str) -> bool:
         """Whether the first model, not prompted, hears about the same words: a prompted
         decoder can put a prompt sentence on noise or other people talking."""
-        return bool(fuzz.ratio(_plain(self._unprompted(audio)), _plain(text)) >= ECHO_AGREEMENT)
+        return bool(fuzz.ratio(plain(self._unprompted(audio)), plain(text)) >= ECHO_AGREEMENT)
 
     def _echoes_prompt(self, text: str) -> bool:
-        """Whether every sentence of ``text`` is a prompt sentence, or nearly ("Unlock all
-        of the door."), or a run of a prompt list's names: an echo can come once or twice
-        ("What's the current fuel level. What's the current...")."""
-        sentences = _sentences(text)
-        return bool(sentences) and all(self._echoes_sentence(s) for s in sentences)
-
-    def _echoes_sentence(self, sentence: str) -> bool:
-        if any(run in f" {sentence} " for run in self._name_runs):
-            return True
-        nearest = process.extractOne(sentence, self._prompt_sentences, scorer=fuzz.ratio)
-        if nearest is None or nearest[1] < ECHO_LIKENESS:
-            return False
-        # a number the prompt sentence does not have came from the audio ("Set the
-        # temperature to 21 degrees."): an echo copies the prompt's own
-        return set(_NUMBER.findall(sentence)) <= set(_NUMBER.findall(nearest[0]))
+        return self._echo.echoes(text)
 
     def _understood(self, decoded: Decoded, audio: bytes) -> int | None:
         """Index of the first hypothesis the text core understands. A prompt sentence heard
@@ -427,30 +402,10 @@ def _loop_once(text: str) -> str:
     Stop press one. Stop"), once; a repeat said whole ("Stop. Stop. Stop.") is kept."""
     sentences = [part.strip() for part in re.split(r"(?<=[.!?])\s+", text) if part.strip()]
     cut = not text.rstrip().endswith((".", "!", "?"))
-    if cut and len(sentences) > 1 and (_plain(sentences[1]) == _plain(sentences[0]) or all(
-            _plain(sentences[0]).startswith(_plain(p)) for p in sentences[1:])):
+    if cut and len(sentences) > 1 and (plain(sentences[1]) == plain(sentences[0]) or all(
+            plain(sentences[0]).startswith(plain(p)) for p in sentences[1:])):
         return sentences[0]
     return text
-
-
-def _sentences(text: str) -> list[str]:
-    """The plain sentences of a text, as the prompt is compared with what was heard."""
-    return [_plain(part) for part in re.split(r"[.?!]", text) if _plain(part)]
-
-
-def _name_runs(prompt: str) -> list[str]:
-    """Every ``NAMES_IN_A_ROW`` names in a row of the prompt's lists ("Machines: press one,
-    press two, lathe."), as plain text padded with spaces."""
-    runs = []
-    for names in re.findall(r"\w[\w ]*: ([^.:]+)\.", prompt):
-        plain = [_plain(name) for name in names.split(",")]
-        runs += [f" {' '.join(plain[i:i + NAMES_IN_A_ROW])} "
-                 for i in range(len(plain) - NAMES_IN_A_ROW + 1)]
-    return runs
-
-
-def _plain(text: str) -> str:
-    return " ".join("".join(c for c in text.lower() if c.isalnum() or c == " ").split())
 
 
 def _written(sentence: str) -> str:
