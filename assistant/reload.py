@@ -233,7 +233,7 @@ def _retarget(engines: Engines, new: Assistant, old: Assistant) -> None:
             engines.stt.nearest = understanding.sentences.nearest
     if isinstance(engines.stt, _Prompted):
         engines.stt.reprompt(command_prompt(new.skills.sentences, understanding.catalog))
-    if engines.language_model is not None:
+    if engines.language_model is not None or engines.specialized is not None:
         engines.attach_model_to(understanding)
         if prompt_prefix(understanding.catalog) != prompt_prefix(old.understanding.catalog):
             _LOG.warning("the language model keeps the tool list it was started with; "

@@ -4,6 +4,7 @@ their checked models, and the voice pipeline joining them."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -24,10 +25,10 @@ from assistant.dispatch.dispatcher import Dispatcher
 from assistant.errors import SpeechToTextError
 from assistant.events import ErrorEvent, EventSink, ReplyEvent, TurnEvents
 from assistant.llm.base import LanguageModel
-from assistant.llm.setup import try_language_model
+from assistant.llm.setup import open_last_tier
 from assistant.manifest import ModelManifest
 from assistant.nlu.classifier import IntentClassifier
-from assistant.nlu.slm import prompt_prefix
+from assistant.nlu.specialized import SpecializedTier
 from assistant.nlu.understand import Understanding
 from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.plugins import (
@@ -54,6 +55,8 @@ __all__ = [
     "build_understanding",
     "build_voice_pipeline",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def build_understanding(
@@ -166,16 +169,25 @@ class Engines:
     language_model_problem: str = ""
     """Why the configured language model is not used (said once at start-up)."""
     language_model_config: LanguageModelConfig = field(default_factory=LanguageModelConfig)
+    specialized: SpecializedTier | None = None
+    """The model ``assistant train`` made for the skills, instead of ``language_model``."""
 
     def attach_model_to(self, understanding: Understanding) -> None:
-        """Make the language model (loaded once for all sessions) ``understanding``'s last
-        tier."""
-        if self.language_model is not None:
+        """Make the last tier (loaded once for all sessions) ``understanding``'s: the
+        trained one while the skills are those it was trained for."""
+        if self.specialized is not None:
+            if self.specialized.fits(understanding):
+                understanding.specialized = self.specialized
+            else:
+                _LOGGER.warning("the skills changed since the language model was trained: "
+                                "it is not used; run 'assistant train' and restart")
+        elif self.language_model is not None:
             understanding.attach_model(
                 self.language_model, budget_s=self.language_model_config.budget_ms / 1000.0)
 
     async def aclose(self) -> None:
-        for engine in (self.wake, self.stt, self.tts, self.vad, self.language_model):
+        for engine in (self.wake, self.stt, self.tts, self.vad, self.language_model,
+                       self.specialized):
             if engine is not None:
                 await engine.aclose()
 
@@ -191,11 +203,11 @@ def build_engines(config: AssistantConfig, assistant: Assistant, *,
     from assistant.tts.piper import PiperTextToSpeech
 
     tts = PiperTextToSpeech(config.text_to_speech.voice, manifest=manifest)
-    model, notice = try_language_model(config.language_model,
-                                       prompt_prefix(assistant.understanding.catalog))
+    last = open_last_tier(config.language_model, assistant.understanding)
     return Engines(wake=_wake_word(config.wake, verify, manifest), stt=stt, tts=tts,
-                   vad=MicroVadActivity(), language_model=model, language_model_problem=notice,
-                   language_model_config=config.language_model)
+                   vad=MicroVadActivity(), language_model=last.model,
+                   language_model_problem=last.notice,
+                   language_model_config=config.language_model, specialized=last.specialized)
 
 
 def _speech_to_text(section: SpeechToTextConfig, assistant: Assistant,

@@ -46,6 +46,7 @@ SETS = {
     "paraphrase2": HERE / "data" / "nlu_paraphrase2.tsv",
     "paraphrase3": HERE / "data" / "nlu_paraphrase3.tsv",
     "paraphrase4": HERE / "data" / "nlu_paraphrase4.tsv",
+    "paraphrase5": HERE / "data" / "nlu_paraphrase5.tsv",
     "slm_dev": HERE / "data" / "nlu_slm_dev.tsv",
 }
 HELD_OUT = ("heldout", "heldout2", "paraphrase", "paraphrase2", "paraphrase3", "paraphrase4")

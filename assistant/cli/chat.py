@@ -40,10 +40,10 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
     config = config or AssistantConfig()
     emit = event_printer(out, as_json=as_json)
     assistant = build_assistant(emit, config, skill_configs=skill_configs, connect=True)
-    model, notice = await asyncio.to_thread(attach_language_model, assistant.understanding,
-                                            config.language_model)
-    if notice:
-        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=notice))
+    last_tier = await asyncio.to_thread(attach_language_model, assistant.understanding,
+                                        config.language_model)
+    if last_tier.notice:
+        emit(ErrorEvent(t_ms=0.0, code="slm-unavailable", message=last_tier.notice))
     dialogue = assistant.dialogue
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -70,6 +70,5 @@ async def run_chat(lines: Iterable[str], out: TextIO, *, as_json: bool, echo: bo
             await dialogue.hear(line)
     finally:
         await assistant.aclose()
-        if model is not None:
-            await model.aclose()
+        await last_tier.aclose()
     return heard

@@ -42,7 +42,7 @@ def run_doctor(explicit: Path | None, out: TextIO) -> int:
         findings.append(Finding(True, "config", where))
     config = config or AssistantConfig()
     checks: list[Callable[[AssistantConfig], list[Finding]]] = [
-        _audio, _models, _cpu, _disk, _skills]
+        _audio, _models, _trained, _cpu, _disk, _skills]
     for check in checks:
         try:
             findings += check(config)
@@ -113,6 +113,23 @@ def _models(config: AssistantConfig) -> list[Finding]:
                                     "fix language_model in the config, or set name = "
                                     "\"none\" to run without the model tier"))
     return findings
+
+
+def _trained(config: AssistantConfig) -> list[Finding]:
+    """Whether the model 'assistant train' made still fits the installed skills."""
+    from assistant.train.install import trained_status
+    from assistant.wiring import build_understanding
+
+    settings = config.language_model
+    if not settings.enabled:
+        return []
+    _, understanding = build_understanding(config.skills.enabled, config.skill_configs(),
+                                           language=config.skills.language)
+    status = trained_status(settings, understanding)
+    if status.due:
+        return [Finding(False, "models", status.detail, "run 'assistant train' (the "
+                        "packaged model is used until then)")]
+    return [Finding(True, "models", status.detail)]
 
 
 def _cpu(_config: AssistantConfig) -> list[Finding]:

@@ -82,6 +82,18 @@ def _parser() -> argparse.ArgumentParser:
     _skills_parser(commands.add_parser("skills", help="write, list, check, try and test "
                                        "skills"))
 
+    train = commands.add_parser("train", help="specialize the language model to the installed "
+                                "skills; installed only if it is not worse on held-out sentences")
+    train.add_argument("--skills", nargs="*", help="skills to train for (default: as configured)")
+    train.add_argument("--out", type=Path, help="also write the data and the model here")
+    train.add_argument("--quick", action="store_true", help="fewer examples per template")
+    train.add_argument("--eval", type=Path, nargs="*", default=[],
+                       help="held-out sentences (TSV: text, tool or -, arguments JSON; or "
+                       "sentence-test YAML); default: the generated examples held back")
+    train.add_argument("--no-install", dest="install", action="store_false",
+                       help="train and compare, but do not install")
+    _model_options(train)
+
     models = commands.add_parser("models", help="list the models and verify their checksums")
     models.add_argument("--slm-model", type=Path, help="also verify this GGUF file")
     models.add_argument("--slm-sha256", default="", help="the sha256 --slm-model should have")
@@ -225,16 +237,15 @@ def _parse(args: argparse.Namespace) -> int:
     # Nothing runs: the skills get their names and lists, not the buses.
     _, understanding = build_understanding(config.skills.enabled, config.skill_configs(),
                                            language=config.skills.language)
-    model, notice = attach_language_model(understanding, config.language_model)
-    if notice:
-        print(f"assistant: {notice}", file=sys.stderr)
+    last_tier = attach_language_model(understanding, config.language_model)
+    if last_tier.notice:
+        print(f"assistant: {last_tier.notice}", file=sys.stderr)
 
     async def parse_all() -> None:
         try:
             await parse_lines(understanding, sys.stdin.buffer, sys.stdout)
         finally:
-            if model is not None:
-                await model.aclose()
+            await last_tier.aclose()
 
     asyncio.run(parse_all())
     return 0
@@ -322,6 +333,13 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.config, sys.stdout)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from assistant.cli.train import run_train
+
+    return asyncio.run(run_train(_config(args), out=args.out, quick=args.quick,
+                                 eval_paths=args.eval, install=args.install))
+
+
 def _models(args: argparse.Namespace) -> int:
     from assistant.cli.models import list_models
 
@@ -335,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
-                    "doctor": _doctor, "skills": _skills}
+                    "doctor": _doctor, "skills": _skills, "train": _train}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)

@@ -137,17 +137,14 @@ async def try_utterance(config: AssistantConfig, text: str, out: TextIO, *, as_j
 
     loaded, understanding = build_understanding(config.skills.enabled, config.skill_configs(),
                                                 language=config.skills.language)
-    model = None
-    notice = ""
-    if slm:
-        model, notice = attach_language_model(understanding, config.language_model)
+    last_tier = attach_language_model(understanding, config.language_model) if slm else None
     try:
         report = await _tiers(understanding, loaded, text)
     finally:
-        if model is not None:
-            await model.aclose()
-    if notice:
-        report["language_model"]["notice"] = notice
+        if last_tier is not None:
+            await last_tier.aclose()
+    if last_tier is not None and last_tier.notice:
+        report["language_model"]["notice"] = last_tier.notice
     if as_json:
         out.write(json_line(report))
     else:
@@ -173,7 +170,7 @@ async def _tiers(understanding: Understanding, loaded: LoadedSkills, text: str
         else understanding.model_tier.settings
     asked = gated_candidates(understanding.classifier, understanding.catalog, utterance,
                              gate) if undecided else []
-    final = await understanding.refine(decided) if understanding.model_tier else decided
+    final = await understanding.refine(decided)
     return {
         "text": text,
         "normalized": {"spoken": utterance.spoken, "digits": utterance.digits,
@@ -187,7 +184,8 @@ async def _tiers(understanding: Understanding, loaded: LoadedSkills, text: str
                                   for tool, score in ranked[:5]],
                        "no_tool_margin": round(no_tool, 3)},
         "language_model": {"would_ask": bool(asked), "candidates": asked,
-                           "loaded": understanding.model_tier is not None},
+                           "loaded": understanding.model_tier is not None,
+                           "trained": understanding.specialized is not None},
         "decision": _decision(final, understanding.catalog, understanding),
     }
 

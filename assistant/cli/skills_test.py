@@ -37,15 +37,15 @@ async def run_sentence_tests(paths: Sequence[Path], out: TextIO, err: TextIO, *,
     for path in paths:
         sentences = load_sentence_file(path)
         understanding = sentence_understanding(sentences)
-        model, notice = (attach_language_model(understanding, language_model)
-                         if language_model is not None else (None, ""))
-        if notice:
-            err.write(f"assistant: {notice}\n")
+        last_tier = (attach_language_model(understanding, language_model)
+                     if language_model is not None else None)
+        if last_tier is not None and last_tier.notice:
+            err.write(f"assistant: {last_tier.notice}\n")
         try:
             outcomes = await check_sentences(sentences, understanding=understanding)
         finally:
-            if model is not None:
-                await model.aclose()
+            if last_tier is not None:
+                await last_tier.aclose()
         for outcome in outcomes:
             if outcome.passed:
                 passed += 1

@@ -143,6 +143,9 @@ class LanguageModelConfig(Section):
     threads: int = Field(2, ge=1, le=64)
     warmup_s: float = Field(60.0, gt=0.0, le=600.0)
     """Longest the warm-up at start-up may take; past it the model is not used."""
+    trained: bool = True
+    """Use the model 'assistant train' made from this one for the installed skills, when
+    one is installed and the skills have not changed since."""
 
     @property
     def enabled(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,15 @@ from assistant.llm.base import LanguageModel
 from assistant.manifest import ModelManifest, user_model
 
 if TYPE_CHECKING:
+    from assistant.nlu.specialized import SpecializedTier
     from assistant.nlu.understand import Understanding
 
 __all__ = [
+    "LastTier",
     "attach_language_model",
     "model_file",
     "open_language_model",
+    "open_last_tier",
     "try_language_model",
 ]
 
@@ -76,13 +80,50 @@ def try_language_model(settings: LanguageModelConfig, prefix: str, *,
                       "Understanding runs on the templates and the classifier only.")
 
 
-def attach_language_model(understanding: Understanding,
-                          settings: LanguageModelConfig) -> tuple[LanguageModel | None, str]:
-    """Load the configured model as ``understanding``'s last tier; else the notice to say
-    once at start-up (empty when no model was asked for)."""
-    from assistant.nlu.slm import prompt_prefix
+@dataclass
+class LastTier:
+    """What understanding's last tier runs on, loaded once: the model ``assistant train``
+    specialized for the installed skills when one is installed and fits them, else the
+    configured language model; ``notice``: what to say once at start-up about it."""
 
+    settings: LanguageModelConfig
+    model: LanguageModel | None = None
+    specialized: SpecializedTier | None = None
+    notice: str = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None or self.specialized is not None
+
+    def attach(self, understanding: Understanding) -> None:
+        if self.specialized is not None:
+            understanding.specialized = self.specialized
+        elif self.model is not None:
+            understanding.attach_model(self.model, budget_s=self.settings.budget_ms / 1000.0)
+
+    async def aclose(self) -> None:
+        for engine in (self.model, self.specialized):
+            if engine is not None:
+                await engine.aclose()
+
+
+def open_last_tier(settings: LanguageModelConfig, understanding: Understanding) -> LastTier:
+    """The last tier for ``understanding``'s skills (see :class:`LastTier`); blocking, for
+    start-up; never raises: a model that cannot be used is a notice."""
+    from assistant.nlu.slm import prompt_prefix
+    from assistant.train.install import open_trained
+
+    specialized, problem = (None, "") if not settings.trained or not settings.enabled \
+        else open_trained(settings, understanding)
+    if specialized is not None:
+        return LastTier(settings, specialized=specialized)
     model, notice = try_language_model(settings, prompt_prefix(understanding.catalog))
-    if model is not None:
-        understanding.attach_model(model, budget_s=settings.budget_ms / 1000.0)
-    return model, notice
+    return LastTier(settings, model=model, notice="; ".join(n for n in (problem, notice) if n))
+
+
+def attach_language_model(understanding: Understanding,
+                          settings: LanguageModelConfig) -> LastTier:
+    """Load the last tier (:func:`open_last_tier`) and attach it to ``understanding``."""
+    tier = open_last_tier(settings, understanding)
+    tier.attach(understanding)
+    return tier

@@ -37,7 +37,7 @@ from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
 
 __all__ = ["NO_TOOL", "SALAD_NEGATIVES", "Classification", "IntentClassifier",
-           "default_negatives", "salad_negatives", "salad_words"]
+           "default_negatives", "label_of", "salad_negatives", "salad_words"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
@@ -66,7 +66,8 @@ class Classification:
     confidence: float
 
 
-def _label(sentence: TemplateSentence) -> str:
+def label_of(sentence: TemplateSentence) -> str:
+    """The label a sentence teaches: its tool and the arguments its phrasing fixes."""
     meaning = {"fixed": dict(sentence.fixed), "negate": sorted(sentence.negate)}
     return sentence.tool + "|" + json.dumps(meaning, sort_keys=True)
 
@@ -95,7 +96,7 @@ class IntentClassifier:
         texts: list[str] = []
         labels: list[str] = []
         for sentence in sentences:
-            label = _label(sentence)
+            label = label_of(sentence)
             # each template draws its own samples: adding one changes no other's
             rng = random.Random(f"{seed}|{sentence.tool}|{sentence.text}")
             sampler = SentenceSampler(catalog.specs[sentence.tool], rng)
@@ -121,9 +122,18 @@ class IntentClassifier:
                 del _TRAINED[next(iter(_TRAINED))]
         return cls(features, model)
 
+    @property
+    def labels(self) -> list[str]:
+        return list(self._labels)
+
     def _scores(self, text: str) -> npt.NDArray[np.float64]:
         row = stacked_rows(self._features, [_features(text)])
         return self._model.scores(row.indices, row.data)
+
+    def margins(self, text: str) -> npt.NDArray[np.float32]:
+        """Every label's one-vs-rest margin for a digits-form utterance, in
+        :attr:`labels` order: lexical features for a trained head."""
+        return self._scores(text).astype(np.float32)
 
     def classify(self, text: str) -> Classification:
         """The most probable label for a digits-form utterance."""

@@ -121,6 +121,20 @@ def _value_words(spec: ArgSpec) -> Iterable[str]:
         yield from (w for w in form.split() if not _is_number(w))
 
 
+DURATION_WORDS = ("second", "seconds", "minute", "minutes", "hour", "hours")
+
+
+def _argument_words(spec: ArgSpec) -> Iterable[str]:
+    """What an argument is called: its name, label and unit ("level", "fan speed",
+    "percent"), and for a duration its units. A paraphrase names the argument where the
+    templates only hold its slot ("volume level 10"): those words are the tool's too."""
+    yield from spec.name.split("_")
+    yield from spec.label.split()
+    yield from spec.unit.split()
+    if spec.kind == SlotKind.DURATION:
+        yield from DURATION_WORDS
+
+
 def _is_number(word: str) -> bool:
     return word.replace(".", "", 1).isdigit()
 
@@ -145,6 +159,9 @@ class Evidence:
                 tools_of[word].add(sentence.tool)
             for name, sign in _signs(sentence, specs).items():
                 polarity[(sentence.tool, name)][sign].update(literal)
+        for tool, specs in catalog.specs.items():
+            for word in (w for spec in specs.values() for w in _argument_words(spec)):
+                tools_of[word].add(tool)
         self._tools_of = {word: frozenset(tools) for word, tools in tools_of.items()}
         self._value_words = {tool: frozenset(w for spec in specs.values()
                                              for w in _value_words(spec))

@@ -34,6 +34,7 @@ from assistant.nlu.normalize import Normalized, normalize
 from assistant.nlu.readback import ReadBack
 from assistant.nlu.slm import Demonstrations, ModelTier, TierSettings
 from assistant.nlu.slots import bare_duration, find_values
+from assistant.nlu.specialized import SpecializedTier
 from assistant.nlu.templates import TemplateSentence, sayable_arguments
 from assistant.skill_api import Safety, SlotKind
 
@@ -127,10 +128,13 @@ class Understanding:
         self.threshold = threshold
         self._clock = clock
         self._sentences = sentences
+        self.template_sentences: tuple[TemplateSentence, ...] = tuple(sentences)
         self._sayable = sayable_arguments(sentences)
         self.evidence = Evidence(sentences, catalog)
         self.read_back = ReadBack(sentences, catalog, self.matcher)
         self.model_tier: ModelTier | None = None
+        self.specialized: SpecializedTier | None = None
+        """The trained head (``assistant train``): when attached, it is the last tier."""
 
     def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
         """Make ``model`` the last tier (``settings``: see :class:`TierSettings`)."""
@@ -218,27 +222,37 @@ class Understanding:
         return analysis.act is None and analysis.match is None
 
     async def refine(self, decision: Decision) -> Decision:
-        """A decision of :meth:`decide`, with the language model asked if it is undecided."""
-        text = decision.text
-        tier = self.model_tier
+        """A decision of :meth:`decide`, with the last tier asked if it is undecided: the
+        specialized head when one is attached, else the language model."""
         utterance = decision.normalized
-        if tier is None or not self.undecided(decision):
+        if (self.specialized is None and self.model_tier is None) \
+                or not self.undecided(decision):
             return decision
         started = self._clock()
-        proposal = await tier.propose(utterance)
+        tool: str | None = None
+        arguments: dict[str, Any] | None = None
+        confidence = 0.0
+        if self.specialized is not None:
+            guess = await self.specialized.propose(utterance, self.classifier)
+            if guess is not None:
+                tool, confidence = guess.tool, guess.probability
+                arguments = self._guessed(tool, guess.fixed, guess.negate, utterance)
+        elif self.model_tier is not None:
+            proposal = await self.model_tier.propose(utterance)
+            if proposal is not None:
+                tool, confidence = proposal.tool, proposal.margin
+                arguments = self._guessed(tool, {}, frozenset(), utterance,
+                                          free_text=proposal.arguments)
         ms = decision.ms + self._ms(started)
-        if proposal is None:
-            return dataclasses.replace(decision, ms=ms)
-        arguments = self._guessed(proposal.tool, {}, frozenset(), utterance,
-                                  free_text=proposal.arguments)
         # Like the classifier's, but stricter: a model's guess that lacks what its tool
         # needs is dropped, not asked about, and a stop is never the model's to decide.
-        checked = None if arguments is None else self.catalog.check(proposal.tool, arguments)
-        if checked is None or checked.error or checked.missing or self.catalog.safety(
-                proposal.tool, checked.arguments) == Safety.IMMEDIATE:
+        checked = None if tool is None or arguments is None \
+            else self.catalog.check(tool, arguments)
+        if tool is None or checked is None or checked.error or checked.missing \
+                or self.catalog.safety(tool, checked.arguments) == Safety.IMMEDIATE:
             return dataclasses.replace(decision, ms=ms)
-        return Decision(text, proposal.tool, checked.arguments, Route.SLM, ms,
-                        confidence=proposal.margin, normalized=utterance)
+        return Decision(decision.text, tool, checked.arguments, Route.SLM, ms,
+                        confidence=confidence, normalized=utterance)
 
     def fully_understands(self, text: str) -> bool:
         """A template matched (or one clause of a run-on, or a stop said first) with every

@@ -1,0 +1,1 @@
+"""Specializing understanding to the installed skills: ``assistant train``."""
