@@ -145,24 +145,24 @@ def _row(label: str, run: dict[str, Any], none: dict[str, Any], held: list[str],
     sets = run["sets"]
     right = sum(sets[n]["correct"] for n in held)
     total = sum(sets[n]["total"] for n in held)
-    new_right = sum(sets[n]["correct"] for n in new)
-    new_total = sum(sets[n]["total"] for n in new)
-    missed = fixed = broken = 0
+    cells = [f"{right}/{total} = {right / total:.1%}"]
     for name in new:
+        missed = fixed = broken = 0
         for before, after in zip(none["sets"][name]["outcomes"], sets[name]["outcomes"],
                                  strict=True):
             missed += not before
             fixed += (not before) and after
             broken += before and not after
+        got, of = sets[name]["correct"], sets[name]["total"]
+        cells.append(f"{got}/{of} = {got / of:.1%}; fixed {fixed} of {missed} ({broken})")
     ood = sum(sets[n]["ood_calls"] for n in (*held, *new))
     tier_ood = sum(sets[n]["tier_ood_calls"] for n in (*held, *new))
     tier_ms = [ms for n in (*held, *new) for ms in sets[n]["tier_ms"]]
     decision = [ms for n in (*held, *new) for ms in sets[n]["decision_ms"]]
     asked = f"{statistics.median(tier_ms):.0f} / {_pct(tier_ms, 0.95):.0f}" if tier_ms else "-"
-    return (f"| {label} | {right}/{total} = {right / total:.1%} | {new_right}/{new_total} = "
-            f"{new_right / new_total:.1%} | {fixed} of {missed} ({broken}) | {ood} ({tier_ood}) "
-            f"| {len(tier_ms)} | {asked} | {statistics.median(decision):.1f} / "
-            f"{_pct(decision, 0.95):.0f} | {run['rss_mb']:.0f} | {run['load_s']:.1f} |")
+    return (f"| {label} | {' | '.join(cells)} | {ood} ({tier_ood}) | {len(tier_ms)} | {asked} "
+            f"| {statistics.median(decision):.1f} / {_pct(decision, 0.95):.0f} "
+            f"| {run['rss_mb']:.0f} | {run['load_s']:.1f} |")
 
 
 def main() -> None:
@@ -192,10 +192,11 @@ def main() -> None:
              f"{', '.join(held)}; new paraphrases = {', '.join(new)} (written from the "
              "contract's tool table only). Last tier ms: the model's time on the utterances "
              "it was asked about; decision ms: every utterance.", "",
-             "| configuration | held-out accuracy | new paraphrases | tiers 1-2 misses "
-             "fixed (new errors) | out-of-domain calls (by the last tier) | last tier asked "
-             "| last tier p50 / p95 ms | decision p50 / p95 ms | peak RSS MB | load s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| configuration | held-out accuracy | "
+             + "".join(f"{n}: accuracy; tiers 1-2 misses fixed (new errors) | " for n in new)
+             + "out-of-domain calls (by the last tier) | last tier asked | last tier p50 / p95 "
+             "ms | decision p50 / p95 ms | peak RSS MB | load s |",
+             "|---|---|" + "---|" * len(new) + "---|---|---|---|---|---|"]
     none = _child("--evaluate-child", "none", "--base", args.models[0], "--sets", *names)
     lines.append(_row("tiers 1-2 only", none, none, held, new))
     training = []

@@ -106,7 +106,7 @@ def test_try_shows_each_tier_and_the_safety_class(capsys: pytest.CaptureFixture[
     assert best["template"]
     assert report["classifier"]["consulted"] is False
     assert report["language_model"] == {"would_ask": False, "candidates": [],
-                                        "loaded": False}
+                                        "loaded": False, "trained": False}
     assert report["decision"]["tool"] == "unlock_doors"
     assert report["decision"]["route"] == "grammar"
     assert report["decision"]["safety"] == "confirm"
