@@ -27,15 +27,17 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.config import LanguageModelConfig
+from assistant.errors import AssistantError
 from assistant.llm.setup import open_language_model
 from assistant.nlu.slm import prompt_prefix
 from assistant.nlu.understand import Decision, Route, Understanding
 from assistant.plugins import discover_skills, load_skills
+from assistant.train.evaluate import Case
+from assistant.train.evaluate import load_cases as load_set
 
 HERE = Path(__file__).parent
 SETS = {
@@ -54,43 +56,15 @@ PARAPHRASES = ("paraphrase", "paraphrase2", "paraphrase3", "paraphrase4")
 PACKAGED_MODELS = ("smollm2-135m", "gemma3-270m")
 
 
-@dataclass(frozen=True)
-class Case:
-    text: str
-    tool: str | None
-    arguments: dict[str, Any]
-
-
 def load_cases(path: Path) -> list[Case]:
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        try:
-            text, tool, arguments = line.split("\t")
-            cases.append(Case(text, None if tool == "-" else tool, json.loads(arguments)))
-        except ValueError as err:
-            raise SystemExit(f"{path}:{number}: expected text<TAB>tool<TAB>json: {err}") from err
-    return cases
-
-
-def _same(expected: dict[str, Any], got: dict[str, Any]) -> bool:
-    if expected.keys() != got.keys():
-        return False
-    for key, value in expected.items():
-        other = got[key]
-        if isinstance(value, str) and isinstance(other, str):
-            if value.lower() != other.lower():
-                return False
-        elif value != other:
-            return False
-    return True
+    try:
+        return load_set([path])
+    except AssistantError as err:
+        raise SystemExit(err.message) from err
 
 
 def correct(case: Case, decision: Decision) -> bool:
-    if case.tool is None:
-        return decision.tool is None
-    return decision.tool == case.tool and _same(case.arguments, decision.arguments)
+    return case.correct(decision)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -66,10 +66,17 @@ class Score:
 
 
 def _same(expected: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
+    """Equal arguments; free text compared case-insensitively."""
     if expected.keys() != got.keys():
         return False
-    return all(str(value).lower() == str(got[key]).lower() if isinstance(value, str)
-               else value == got[key] for key, value in expected.items())
+    for key, value in expected.items():
+        other = got[key]
+        if isinstance(value, str) and isinstance(other, str):
+            if value.lower() != other.lower():
+                return False
+        elif value != other:
+            return False
+    return True
 
 
 def load_cases(paths: Iterable[Path]) -> list[Case]:
