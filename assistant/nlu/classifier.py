@@ -37,7 +37,7 @@ from assistant.nlu.normalize import normalize
 from assistant.nlu.templates import TemplateSentence
 
 __all__ = ["NO_TOOL", "SALAD_NEGATIVES", "Classification", "IntentClassifier",
-           "default_negatives", "label_of", "salad_negatives", "salad_words"]
+           "default_negatives", "label_of", "salad_negatives", "salad_words", "tool_of"]
 
 NO_TOOL = "<none>"
 _SAMPLES_PER_SENTENCE = 24
@@ -64,6 +64,11 @@ class Classification:
     fixed: Mapping[str, Any]
     negate: frozenset[str]
     confidence: float
+
+
+def tool_of(label: str) -> str | None:
+    """The tool a label names (None: no tool)."""
+    return None if label == NO_TOOL else label.split("|", 1)[0]
 
 
 def label_of(sentence: TemplateSentence) -> str:

@@ -127,7 +127,6 @@ class Understanding:
                 self.matcher.vocabulary, self.matcher.is_sentence)])
         self.threshold = threshold
         self._clock = clock
-        self._sentences = sentences
         self.template_sentences: tuple[TemplateSentence, ...] = tuple(sentences)
         self._sayable = sayable_arguments(sentences)
         self.evidence = Evidence(sentences, catalog)
@@ -138,7 +137,7 @@ class Understanding:
 
     def attach_model(self, model: LanguageModel, **settings: Any) -> ModelTier:
         """Make ``model`` the last tier (``settings``: see :class:`TierSettings`)."""
-        demonstrations = Demonstrations.build(self._sentences, self.catalog, self.matcher,
+        demonstrations = Demonstrations.build(self.template_sentences, self.catalog, self.matcher,
                                               default_negatives())
         self.model_tier = ModelTier(model, self.catalog, self.classifier, demonstrations,
                                     TierSettings(**settings))
@@ -149,7 +148,7 @@ class Understanding:
         """Every expansion of the templates (built on first use, ~1 s): what a speech
         recognizer's near misses are matched against, and what tells whether a command
         heard at a pause could go on."""
-        return NearestSentences(self._sentences, self.catalog.specs)
+        return NearestSentences(self.template_sentences, self.catalog.specs)
 
     def analyze(self, text: str) -> Analysis:
         """What the templates make of ``text``, analysed once and shared by every stage

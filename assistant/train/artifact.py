@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,3 @@ def installed_entry(name: str, fingerprint: str, base_sha256: str | None = None,
                       f"{trained.base_model}; run 'assistant train' again")
     return trained, ""
 
-
-def labels_of(entries: Sequence[TrainedEntry]) -> list[str]:
-    return [entry.name for entry in entries]

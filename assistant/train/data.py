@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.dispatch.catalog import Catalog
-from assistant.nlu.classifier import NO_TOOL, default_negatives, label_of, salad_negatives
+from assistant.nlu.classifier import (
+    NO_TOOL,
+    default_negatives,
+    label_of,
+    salad_negatives,
+    tool_of,
+)
 from assistant.nlu.expand import SentenceSampler
 from assistant.nlu.matcher import TemplateMatcher
 from assistant.nlu.normalize import normalize
@@ -67,7 +73,7 @@ class Example:
 
     @property
     def tool(self) -> str | None:
-        return None if self.label == NO_TOOL else self.label.split("|", 1)[0]
+        return tool_of(self.label)
 
 
 @dataclass(frozen=True)

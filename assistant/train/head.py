@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from assistant.nlu.classifier import NO_TOOL
+from assistant.nlu.classifier import NO_TOOL, tool_of
 
 __all__ = ["HeadGuess", "IntentHead"]
 
@@ -30,7 +30,7 @@ class HeadGuess:
 
     @property
     def tool(self) -> str | None:
-        return None if self.label == NO_TOOL else self.label.split("|", 1)[0]
+        return tool_of(self.label)
 
 
 @dataclass(frozen=True)
