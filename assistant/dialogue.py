@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
 
 from assistant.dispatch.caution import Doubt, DoubtKind, doubt
 from assistant.dispatch.dispatcher import Dispatcher, Outcome, OutcomeKind, ToolCall
+from assistant.dispatch.speaker import SpeakerContext, in_speakers_context
 from assistant.events import (
     CancelledEvent,
     ClarifyEvent,
@@ -94,8 +95,13 @@ class Dialogue:
         now_ms: Callable[[], float],
         clock: Callable[[], float] = time.monotonic,
         confirm_seconds: float = CONFIRM_SECONDS,
+        speaker: SpeakerContext | None = None,
     ) -> None:
+        """``speaker``: where this dialogue's requests are spoken (a satellite's area and
+        zone), the default of the arguments that take it (:mod:`assistant.dispatch.speaker`).
+        One dialogue per satellite: an answer belongs to the one that asked."""
         self.understanding = understanding
+        self.speaker = speaker
         self.dispatcher = dispatcher
         # the dispatcher's events count in a turn's result when it shares this sink
         self._events = emit if isinstance(emit, TurnEvents) else TurnEvents(emit)
@@ -163,7 +169,7 @@ class Dialogue:
 
     async def _respond(self, text: str, heard: Transcript | None) -> str:
         act = self.understanding.analyze(text).act
-        decision = self.understanding.decide(text, spoken=heard is not None) \
+        decision = self._in_context(self.understanding.decide(text, spoken=heard is not None)) \
             if act is None else None
         if decision is not None and self._is_immediate(decision):
             return await self._stop_first(decision)
@@ -176,7 +182,25 @@ class Dialogue:
             return await self._while_asking(pending, act, text, decision, heard)
         if decision is None:
             return self._say(self._act_alone(act))
-        return await self._unless_doubted(await self.understanding.refine(decision), heard)
+        return await self._unless_doubted(await self._refined(decision), heard)
+
+    async def _refined(self, decision: Decision) -> Decision:
+        return self._in_context(await self.understanding.refine(decision))
+
+    def _in_context(self, decision: Decision) -> Decision:
+        """The decision with the speaker's values for what it leaves out (or says as "my")."""
+        if self.speaker is None or decision.tool is None:
+            return decision
+        specs = self.dispatcher.catalog.specs[decision.tool]
+        said = decision.normalized.digits or normalize(decision.text).digits
+        arguments = in_speakers_context(specs, decision.arguments, said, self.speaker)
+        if arguments == decision.arguments:
+            return decision
+        specs_missing = (name for name, spec in specs.items()
+                         if spec.required and name not in arguments)
+        missing = tuple(dict.fromkeys((*[n for n in decision.missing if n not in arguments],
+                                       *specs_missing)))
+        return replace(decision, arguments=arguments, missing=missing)
 
     async def _unless_doubted(self, decision: Decision, heard: Transcript | None, *,
                               speak: bool = True) -> str:
@@ -276,8 +300,7 @@ class Dialogue:
         if decision is None:
             return self._say(await self._cancel(pending, f"answered {act}"))
         cancelled = await self._cancel(pending, "another request")
-        reply = await self._unless_doubted(await self.understanding.refine(decision), heard,
-                                           speak=False)
+        reply = await self._unless_doubted(await self._refined(decision), heard, speak=False)
         return self._say(f"{cancelled} {reply}")
 
     async def _while_asking(self, pending: _Question, act: DialogueAct | None, text: str,
@@ -299,7 +322,7 @@ class Dialogue:
             outcome = await self.dispatcher.propose(ToolCall(pending.tool, arguments,
                                                              pending.route))
             return self._say(self._after(outcome, pending.route))
-        decision = await self.understanding.refine(
+        decision = await self._refined(
             decision or self.understanding.decide(text, spoken=heard is not None))
         if decision.tool is not None:
             self._pending = None

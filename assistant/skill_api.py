@@ -52,6 +52,7 @@ __all__ = [
     "SkillRuntime",
     "Slot",
     "SlotKind",
+    "SpeakerContext",
     "Tool",
     "ToolResult",
     "UnconfirmedError",
@@ -96,6 +97,11 @@ class Slot:
     (seconds, minutes or hours; seconds when empty): say the unit in the question.
     ``list_name`` is one of the skill's own lists, or another skill's by its qualified name
     (``"vehicle.zone"``).
+    ``context`` names what of the speaker's context (:class:`SpeakerContext`: ``"zone"`` or
+    ``"area"``) this argument defaults to when a request does not say it: "I'm cold" from
+    the rear seat warms the rear. ``speaker_words`` are spoken forms that mean the
+    speaker's own ("my", "mine"): with a speaker context they take its value too ("open my
+    window" from the passenger seat). A request naming a value still gets that value.
     """
 
     label: str = ""
@@ -104,6 +110,8 @@ class Slot:
     kind: SlotKind | None = None
     list_name: str = ""
     question: str = ""
+    context: str = ""
+    speaker_words: tuple[str, ...] = ()
 
 
 class NoArguments(BaseModel):
@@ -184,6 +192,21 @@ def tool(
         readback=cast(Callable[[BaseModel], str] | None, readback),
         changes=changes,
     )
+
+
+@dataclass(frozen=True)
+class SpeakerContext:
+    """Where a request was spoken: the satellite that heard it, its area ("car", "shop
+    floor") and its zone ("rear", "passenger", "lathe"). A tool argument whose
+    :class:`Slot` names ``context`` defaults to the zone's (or area's) value; the
+    dispatcher records the satellite and area with every call."""
+
+    satellite: str = ""
+    area: str = ""
+    zone: str = ""
+
+    def get(self, key: str) -> str:
+        return {"satellite": self.satellite, "area": self.area, "zone": self.zone}.get(key, "")
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ class ArgSpec:
     examples: tuple[str, ...] = ()
     """What a user might say for it (the pydantic field's ``examples``): how a free-text
     argument sounds in the recognizer's prompt."""
+    context: str = ""
+    """The speaker's context key it defaults to (:class:`assistant.skill_api.Slot`)."""
+    speaker_words: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> str:
@@ -344,4 +347,6 @@ def _arg_spec(name: str, info: FieldInfo, lists: _ListsOf) -> ArgSpec:
         question=_question(slot.question or f"Which {label}?", kind, low, high, slot.unit),
         values=_values(kind, slot, base, lists),
         examples=tuple(str(example) for example in info.examples or ()),
+        context=slot.context,
+        speaker_words=slot.speaker_words,
     )

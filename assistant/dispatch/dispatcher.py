@@ -38,7 +38,7 @@ from assistant.events import (
     EventSink,
     RefusedEvent,
 )
-from assistant.skill_api import Safety, Tool
+from assistant.skill_api import Safety, SpeakerContext, Tool
 
 __all__ = ["Dispatcher", "Outcome", "OutcomeKind", "ToolCall"]
 
@@ -82,9 +82,13 @@ class Dispatcher:
     """Validates, guards, audits and runs tool calls against the skills' back ends."""
 
     def __init__(
-        self, catalog: Catalog, audit: AuditLog, emit: EventSink, now_ms: Callable[[], float]
+        self, catalog: Catalog, audit: AuditLog, emit: EventSink, now_ms: Callable[[], float],
+        *, speaker: SpeakerContext | None = None,
     ) -> None:
+        """``speaker``: the satellite this dispatcher acts for; its name and area are in
+        every audit record (a hub has one dispatcher per satellite, one audit log)."""
         self.catalog = catalog
+        self.speaker = speaker
         self.audit = audit
         self._emit = emit
         self._now_ms = now_ms
@@ -220,6 +224,9 @@ class Dispatcher:
         return await self._audited(kind, **fields)
 
     async def _audited(self, kind: str, **fields: Any) -> bool:
+        if self.speaker is not None:
+            fields = {**fields, "satellite": self.speaker.satellite, "area": self.speaker.area,
+                      "zone": self.speaker.zone}
         try:
             await self.audit.record(kind, **fields)
         except AuditError as err:

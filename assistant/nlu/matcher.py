@@ -140,7 +140,7 @@ class _Builder:
             return captured
         kind = self.word(spec.label)
         optional_lead = f"(?:{lead})?" if lead else ""
-        return f"(?:{captured}|{optional_lead}(?:(?:a |an |the |any |some )?{kind})?)"
+        return f"(?:{captured}|{optional_lead}(?:(?:(?:{_KIND_LEADS}) )?{kind})?)"
 
     def _leads_in(self, item: Sequence | Alternative | Word | SlotRef, slot: SlotRef) -> bool:
         """In the unsaid reading, ``item`` is little words ("to", "at") before a required
@@ -361,6 +361,11 @@ def requirement_met(sentence: TemplateSentence, text: str) -> bool:
                for word in sentence.requires)
 
 
+_KIND_LEADS = "a|an|the|any|some|this|that|my|our"
+"""Words before a thing's kind that still leave which one unsaid ("stop this machine": the
+speaker's station says which, else the assistant asks)."""
+
+
 def _kinds(spec: ArgSpec) -> set[str]:
     return {w for ident in set(map(str, spec.values.values()))
             for w in ident.split("_") if not w.isdigit()}
@@ -374,7 +379,7 @@ def _names_a_kind(spec: ArgSpec, words: str) -> bool:
 
 def _only_a_kind(spec: ArgSpec, words: str) -> bool:
     """ "press" or "the conveyor" says the kind of thing, not which one."""
-    said = [w for w in words.split() if w not in ("a", "an", "the", "any", "some")]
+    said = [w for w in words.split() if w not in _KIND_LEADS.split("|")]
     return bool(said) and set(said) <= _kinds(spec) | set(spec.label.split())
 
 

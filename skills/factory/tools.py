@@ -12,7 +12,7 @@ from skills.factory.plant import PlantBackend, PlantConfig
 __all__ = ["factory_tools"]
 
 _MACHINE = Slot(kind=SlotKind.CONFIGURED, list_name="machines", label="machine",
-                question="Which machine?")
+                question="Which machine?", context="zone")
 _CONVEYOR = Slot(kind=SlotKind.CONFIGURED, list_name="conveyors", label="conveyor",
                  question="Which conveyor?")
 _LINE = Slot(kind=SlotKind.CONFIGURED, list_name="lines", label="line",

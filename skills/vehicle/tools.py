@@ -38,6 +38,8 @@ _ZONE = Slot(
         Zone.REAR: ("back", "back seats", "rear seats", "back seat", "rear seat", "backseat"),
         Zone.ALL: ("everywhere", "all zones", "whole car", "every zone", "cabin", "car"),
     },
+    context="zone",
+    speaker_words=("my side",),
 )
 _WINDOW = Slot(
     label="window",
@@ -49,6 +51,8 @@ _WINDOW = Slot(
         Window.REAR_RIGHT: ("back right", "right rear", "right back", "rear passenger side"),
         Window.ALL: ("every", "each", "all of the", "all the", "both"),
     },
+    context="zone",
+    speaker_words=("my",),
 )
 _POSITION = Slot(
     label="window position", unit="percent",
@@ -71,6 +75,8 @@ _SEAT = Slot(
         Seat.REAR_LEFT: ("back left", "left rear", "rear left seat", "back left seat"),
         Seat.REAR_RIGHT: ("back right", "right rear", "rear right seat", "back right seat"),
     },
+    context="zone",
+    speaker_words=("my", "my seat", "mine"),
 )
 _OFF_MAX_7 = {0: ("off",), 7: ("max", "maximum", "full", "full blast", "highest", "high"),
               1: ("lowest", "minimum", "min", "low")}
