@@ -171,6 +171,9 @@ class Engines:
     language_model_config: LanguageModelConfig = field(default_factory=LanguageModelConfig)
     specialized: SpecializedTier | None = None
     """The model ``assistant train`` made for the skills, instead of ``language_model``."""
+    new_wake: Callable[[], WakeWordDetector] | None = None
+    """Another detector like ``wake`` for another stream (a satellite, a Wyoming client):
+    a detector keeps the state of the stream it hears."""
 
     def attach_model_to(self, understanding: Understanding) -> None:
         """Make the last tier (loaded once for all sessions) ``understanding``'s: the
@@ -204,7 +207,11 @@ def build_engines(config: AssistantConfig, assistant: Assistant, *,
 
     tts = PiperTextToSpeech(config.text_to_speech.voice, manifest=manifest)
     last = open_last_tier(config.language_model, assistant.understanding)
-    return Engines(wake=_wake_word(config.wake, verify, manifest), stt=stt, tts=tts,
+
+    def new_wake() -> WakeWordDetector:
+        return _wake_word(config.wake, verify, manifest)
+
+    return Engines(wake=new_wake(), new_wake=new_wake, stt=stt, tts=tts,
                    vad=MicroVadActivity(), language_model=last.model,
                    language_model_problem=last.notice,
                    language_model_config=config.language_model, specialized=last.specialized)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
                                 "configured; systemd readiness and watchdog")
     serve.add_argument("--input", type=Path, help="a WAV file instead of the microphone "
                        "(ends with the file; for testing the service)")
+
+    wyoming = commands.add_parser("wyoming", help="offer asr, tts, wake, intent and handle as "
+                                  "Wyoming services (Home Assistant, other hubs)")
+    wyoming.add_argument("--uri", help="where to listen (default [wyoming] uri, "
+                         "tcp://127.0.0.1:10300; another address only on purpose)")
 
     config = commands.add_parser("config", help="check or show the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -319,6 +325,30 @@ def _serve(args: argparse.Namespace) -> int:
     return asyncio.run(serve(config, input_path=args.input, reread=reread))
 
 
+def _wyoming(args: argparse.Namespace) -> int:
+    from assistant.cli.wyoming import serve_wyoming
+    from assistant.logs import configure_logging
+
+    config = _config(args)
+    configure_logging(journald=config.service.log_format == "journald", verbose=args.verbose)
+    return _until_terminated(serve_wyoming(config, uri=args.uri))
+
+
+def _until_terminated(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work`` until it ends or SIGTERM/SIGINT cancels it."""
+
+    async def run() -> int:
+        task = asyncio.get_running_loop().create_task(work, name="service")
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return 0
+
+    return asyncio.run(run())
+
+
 def _config_command(args: argparse.Namespace) -> int:
     from assistant.cli.config import check_config, show_config
 
@@ -353,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
-                    "doctor": _doctor, "skills": _skills, "train": _train}
+                    "doctor": _doctor, "skills": _skills, "train": _train,
+                    "wyoming": _wyoming}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)

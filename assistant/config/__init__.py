@@ -15,6 +15,7 @@ from assistant.config.sections import (
     NO_LANGUAGE_MODEL,
     AudioConfig,
     LanguageModelConfig,
+    SatelliteConfig,
     Section,
     ServiceConfig,
     SkillsConfig,
@@ -22,6 +23,7 @@ from assistant.config.sections import (
     TextToSpeechConfig,
     VoiceActivityConfig,
     WakeConfig,
+    WyomingConfig,
 )
 from assistant.config.settings import (
     DEFAULT_CONFIG_PATH,
@@ -46,6 +48,7 @@ __all__ = [
     "AudioConfig",
     "LanguageModelConfig",
     "Problem",
+    "SatelliteConfig",
     "Section",
     "ServiceConfig",
     "SkillsConfig",
@@ -53,6 +56,7 @@ __all__ = [
     "TextToSpeechConfig",
     "VoiceActivityConfig",
     "WakeConfig",
+    "WyomingConfig",
     "config_path",
     "default_audit_path",
     "load_config",

@@ -14,6 +14,7 @@ __all__ = [
     "NO_LANGUAGE_MODEL",
     "AudioConfig",
     "LanguageModelConfig",
+    "SatelliteConfig",
     "Section",
     "ServiceConfig",
     "SkillsConfig",
@@ -21,6 +22,7 @@ __all__ = [
     "TextToSpeechConfig",
     "VoiceActivityConfig",
     "WakeConfig",
+    "WyomingConfig",
 ]
 
 DEFAULT_LANGUAGE_MODEL = "smollm2-135m"
@@ -205,3 +207,34 @@ class ServiceConfig(Section):
     """The watchdog is no longer petted once the audio loop has not moved for this long
     (longer than the slowest turn: transcription, understanding and a reply; shorter than
     the unit's WatchdogSec)."""
+
+
+_URI = Annotated[str, Field(pattern=r"^(tcp://[^\s/:]+:\d{1,5}|unix://\S+)$",
+                            description="tcp://HOST:PORT or unix://PATH")]
+
+
+WyomingService = Literal["asr", "tts", "wake", "intent", "handle"]
+WYOMING_SERVICES: tuple[WyomingService, ...] = ("asr", "tts", "wake", "intent", "handle")
+
+
+class WyomingConfig(Section):
+    """``assistant wyoming``: the Wyoming services this box offers (Home Assistant, other
+    hubs)."""
+
+    uri: _URI = "tcp://127.0.0.1:10300"
+    """Where to listen: localhost unless another address is given on purpose."""
+    services: list[WyomingService] = Field(
+        default_factory=lambda: list(WYOMING_SERVICES), min_length=1)
+    """What is offered; anything else a client asks for is refused with an error event."""
+
+
+class SatelliteConfig(Section):
+    """``[satellites.<name>]``: a microphone and speaker elsewhere that the hub connects to."""
+
+    uri: _URI
+    """The satellite's Wyoming server (wyoming-satellite's default port is 10700)."""
+    area: str = Field("", max_length=100)
+    """Where it is ("car", "shop floor"): recorded with every call in the audit log."""
+    zone: str = Field("", max_length=100)
+    """Which part of the area ("rear", "passenger", "lathe"): what the skills' zone
+    arguments default to for requests spoken there."""

@@ -21,6 +21,7 @@ from pydantic_settings import (
 from assistant.config.sections import (
     AudioConfig,
     LanguageModelConfig,
+    SatelliteConfig,
     Section,
     ServiceConfig,
     SkillsConfig,
@@ -28,6 +29,7 @@ from assistant.config.sections import (
     TextToSpeechConfig,
     VoiceActivityConfig,
     WakeConfig,
+    WyomingConfig,
 )
 from assistant.errors import ConfigError
 
@@ -72,6 +74,9 @@ class AssistantConfig(BaseSettings):
     language_model: LanguageModelConfig = Field(default_factory=LanguageModelConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    wyoming: WyomingConfig = Field(default_factory=WyomingConfig)
+    satellites: dict[str, SatelliteConfig] = Field(default_factory=dict)
+    """The hub's satellites by name: ``assistant serve`` connects to these and no others."""
     vehicle: dict[str, Any] | None = None
     """Deprecated: the vehicle skill's settings, now ``[skills.vehicle]``."""
     factory: dict[str, Any] | None = None

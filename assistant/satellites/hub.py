@@ -1,0 +1,263 @@
+"""The hub: ``assistant serve`` with ``[satellites.<name>]`` connects to each satellite the
+way Home Assistant does, and runs a voice pipeline on the audio it streams.
+
+Per satellite, per connection: ``run-satellite``, then ``describe``; a ``ping`` every few
+seconds (a satellite that has answered one and then stops answering is reconnected); the
+satellite's ``run-pipeline`` says whether the hub listens for the wake word (``wake``) or
+the satellite heard it itself (``asr``). Back go ``detection``, ``voice-stopped``,
+``transcript``, ``synthesize`` and the reply's audio. A dropped connection is retried with
+back-off; what was half heard is dropped with it (the pipeline is cancelled: no action from
+partial audio) and a confirmation it was asking for is cancelled.
+
+The engines are the brain's, loaded once; each satellite has its own wake word detector
+(its stream's state), voice activity, dialogue (an answer belongs to the satellite that was
+asked) and dispatcher (the satellite, area and zone in the audit log and as the skills'
+context).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from wyoming.asr import Transcript as WyomingTranscript
+from wyoming.audio import AudioChunk as WyomingChunk
+from wyoming.audio import AudioStart
+from wyoming.client import AsyncClient, AsyncTcpClient
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Describe, Info
+from wyoming.ping import Ping, Pong
+from wyoming.pipeline import PipelineStage, RunPipeline
+from wyoming.satellite import RunSatellite
+from wyoming.tts import Synthesize
+from wyoming.vad import VoiceStopped
+from wyoming.wake import Detection
+
+from assistant.config import AssistantConfig, SatelliteConfig
+from assistant.dialogue import Dialogue
+from assistant.dispatch.dispatcher import Dispatcher
+from assistant.dispatch.speaker import SpeakerContext
+from assistant.events import (
+    ErrorEvent,
+    EventSink,
+    ReplyEvent,
+    SpeechEndEvent,
+    TranscriptEvent,
+    TurnEvents,
+    WakeEvent,
+)
+from assistant.events import (
+    Event as AssistantEvent,
+)
+from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
+from assistant.satellites.sharing import (
+    FairScheduler,
+    FairSpeechToText,
+    SatelliteWake,
+    WakeArbiter,
+)
+from assistant.satellites.streams import QueueSource, Rechunker, WyomingSink
+from assistant.vad import Endpointer, MicroVadActivity
+from assistant.wiring import Assistant, Engines
+
+__all__ = ["Hub"]
+
+_LOG = logging.getLogger("assistant.hub")
+PING_S = 5.0
+PONG_TIMEOUT_S = 15.0
+BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class Hub:
+    """Every configured satellite, served by one brain."""
+
+    config: AssistantConfig
+    assistant: Assistant
+    engines: Engines
+    emit: EventSink
+    arbiter: WakeArbiter
+    scheduler: FairScheduler
+
+    @classmethod
+    def of(cls, config: AssistantConfig, assistant: Assistant, engines: Engines,
+           emit: EventSink) -> Hub:
+        return cls(config, assistant, engines, emit, WakeArbiter(), FairScheduler())
+
+    async def run(self) -> None:
+        """Serve every satellite until cancelled."""
+        links = [SatelliteLink(name, section, self)
+                 for name, section in self.config.satellites.items()]
+        tasks = [asyncio.get_running_loop().create_task(link.run(), name=f"satellite-{link.name}")
+                 for link in links]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def progress(self) -> int:
+        """Chunks worked through on every satellite: what the watchdog watches."""
+        return SatelliteLink.chunks
+
+
+class SatelliteLink:
+    """One configured satellite: connect, serve, reconnect."""
+
+    chunks = 0
+
+    def __init__(self, name: str, section: SatelliteConfig, hub: Hub) -> None:
+        self.name = name
+        self.section = section
+        self.hub = hub
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    async def run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with _client(self.section.uri) as client:
+                    attempt = 0
+                    self.connections += 1
+                    _LOG.info("satellite connected", extra={"satellite": self.name})
+                    await Connection(self, client).serve()
+                _LOG.warning("satellite disconnected", extra={"satellite": self.name})
+            except (OSError, ConnectionError, asyncio.IncompleteReadError) as err:
+                _LOG.warning("satellite %s unreachable: %s", self.name, err,
+                             extra={"satellite": self.name, "code": "satellite-unreachable"})
+            finally:
+                self.connected.clear()
+            await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+            attempt += 1
+
+
+def _client(uri: str) -> AsyncClient:
+    parsed = urlparse(uri)
+    if parsed.scheme == "tcp" and parsed.hostname and parsed.port:
+        return AsyncTcpClient(parsed.hostname, parsed.port)
+    return AsyncClient.from_uri(uri)
+
+
+class Connection:
+    """One connection to a satellite, with its own pipeline."""
+
+    def __init__(self, link: SatelliteLink, client: AsyncClient) -> None:
+        self.link, self.client = link, client
+        hub = link.hub
+        core = hub.assistant
+        self.speaker = SpeakerContext(link.name, link.section.area, link.section.zone)
+        self._outgoing: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._rechunker: Rechunker | None = None
+        self._pong_at: float | None = None
+        clock = StreamClock()
+        events = TurnEvents(self._translate)
+        dispatcher = Dispatcher(core.dispatcher.catalog, core.audit, events, clock.ms,
+                                speaker=self.speaker)
+        self.dialogue = Dialogue(core.understanding, dispatcher, events, now_ms=clock.ms,
+                                 clock=clock.seconds,
+                                 confirm_seconds=hub.config.skills.confirm_seconds,
+                                 speaker=self.speaker)
+        assert hub.engines.new_wake is not None
+        self.wake = SatelliteWake(hub.engines.new_wake(), hub.arbiter, link.name,
+                                  on_lost=self._go_back)
+        self.source = QueueSource()
+        self.pipeline = VoicePipeline(
+            source=self.source, sink=WyomingSink(self._send), wake=self.wake,
+            vad=MicroVadActivity(), stt=FairSpeechToText(hub.engines.stt, hub.scheduler,
+                                                         link.name),
+            tts=hub.engines.tts, dialogue=self.dialogue, clock=clock, emit=events,
+            endpointer=Endpointer(hub.config.voice_activity),
+            settings=PipelineSettings(paced=True), transcripts=core.understanding)
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        name = self.link.name
+        tasks = [loop.create_task(self.pipeline.run(), name=f"satellite-{name}-pipeline"),
+                 loop.create_task(self._write(), name=f"satellite-{name}-writer"),
+                 loop.create_task(self._ping(), name=f"satellite-{name}-ping")]
+        try:
+            await self._send(RunSatellite().event())
+            await self._send(Describe().event())
+            self.link.connected.set()
+            await self._read()
+        finally:
+            for task in tasks:  # partial audio is dropped with the pipeline: no action
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.dialogue.end()
+            await self.wake.aclose()
+
+    async def _read(self) -> None:
+        while (event := await self.client.read_event()) is not None:
+            if WyomingChunk.is_type(event.type):
+                chunk = WyomingChunk.from_event(event)
+                if self._rechunker is None or self._rechunker.channels != chunk.channels:
+                    self._rechunker = Rechunker(chunk.rate, chunk.channels)
+                pieces = self._rechunker.feed(chunk.audio)
+                SatelliteLink.chunks += len(pieces)
+                self.source.put(pieces)
+            elif AudioStart.is_type(event.type):
+                start = AudioStart.from_event(event)
+                if self._rechunker is None:
+                    self._rechunker = Rechunker(start.rate, start.channels)
+            elif RunPipeline.is_type(event.type):
+                run = RunPipeline.from_event(event)
+                if run.start_stage == PipelineStage.ASR:  # its own wake word was heard
+                    self.wake.trigger()
+            elif Pong.is_type(event.type):
+                self._pong_at = time.monotonic()
+            elif Info.is_type(event.type):
+                info = Info.from_event(event)
+                _LOG.info("satellite described", extra={
+                    "satellite": self.link.name,
+                    "program": info.satellite.name if info.satellite else ""})
+            elif Error.is_type(event.type):
+                _LOG.warning("satellite %s: %s", self.link.name, Error.from_event(event).text)
+
+    async def _ping(self) -> None:
+        while True:
+            await self._send(Ping().event())
+            await asyncio.sleep(PING_S)
+            if self._pong_at is not None and time.monotonic() - self._pong_at > PONG_TIMEOUT_S:
+                _LOG.warning("satellite %s stopped answering pings", self.link.name)
+                await self.client.disconnect()
+                return
+
+    async def _send(self, event: Event) -> None:
+        self._outgoing.put_nowait(event)
+
+    async def _write(self) -> None:
+        while (event := await self._outgoing.get()) is not None:
+            await self.client.write_event(event)
+
+    def _go_back(self) -> None:
+        """Another satellite has this utterance: back to listening for the wake word."""
+        _LOG.info("duplicate detection", extra={"satellite": self.link.name})
+        self._outgoing.put_nowait(WyomingTranscript(text="").event())
+
+    def _translate(self, event: AssistantEvent) -> None:
+        """Log the event with its satellite and tell the satellite what it needs to know."""
+        self.link.hub.emit(event)
+        _LOG.debug("satellite event", extra={"satellite": self.link.name,
+                                             "event": event.TYPE.value})
+        outgoing = _WYOMING_OF.get(type(event))
+        if outgoing is not None:
+            self._outgoing.put_nowait(outgoing(event))
+
+
+_WYOMING_OF: dict[type[AssistantEvent], Callable[[AssistantEvent], Event]] = {
+    WakeEvent: lambda e: Detection(name=getattr(e, "name", None)).event(),
+    SpeechEndEvent: lambda _e: VoiceStopped().event(),
+    TranscriptEvent: lambda e: WyomingTranscript(text=getattr(e, "text", "")).event(),
+    ReplyEvent: lambda e: Synthesize(text=getattr(e, "text", "")).event(),
+    ErrorEvent: lambda e: Error(text=getattr(e, "message", ""),
+                                code=getattr(e, "code", None)).event(),
+}

@@ -1,0 +1,105 @@
+"""The hub and this project's own satellites on loopback, on real engines: spoken commands
+act in the zone they were spoken in, once, answered by the satellite that asked; a
+satellite killed mid-utterance causes nothing, and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from tests.satellites.conftest import OwnSatellite, until
+from tests.speech import piper, session
+
+WAKE = "Hey Jarvis."
+
+
+def _command(text: str) -> Any:
+    return session([1.0, piper(WAKE), 0.4, piper(text), 1.5])
+
+
+async def _connected(*satellites: OwnSatellite) -> None:
+    await until(lambda: all(s.device.connected for s in satellites))
+
+
+async def test_each_satellite_acts_in_its_own_zone(hub_with: Callable[..., Any],
+                                                   hub_engines: Any) -> None:
+    rear, front = OwnSatellite("rear", hub_engines), OwnSatellite("front", hub_engines)
+    for satellite in (rear, front):
+        await satellite.start()
+    async with hub_with({"rear": {"uri": rear.uri, "area": "car", "zone": "rear"},
+                         "front": {"uri": front.uri, "area": "car", "zone": "passenger"}}
+                        ) as run:
+        await _connected(rear, front)
+        before = dict(run.vehicle.cabin)
+        await rear.say(_command("I'm cold."))
+        await front.say(_command("Open my window."))
+        await until(lambda: len(run.audit("result")) >= 2)
+        results = {r["satellite"]: (r["tool"], r["arguments"]) for r in run.audit("result")}
+        assert results["rear"][0] == "change_temperature"
+        assert results["rear"][1]["zone"] == "rear"
+        assert results["front"] == ("set_window", {"window": "passenger", "position": 100})
+        assert {str(z) for z, c in run.vehicle.cabin.items() if c != before[z]} == {"rear"}
+    for satellite in (rear, front):
+        await satellite.kill()
+
+
+async def test_one_utterance_heard_twice_acts_once(hub_with: Callable[..., Any],
+                                                    hub_engines: Any) -> None:
+    left, right = OwnSatellite("left", hub_engines), OwnSatellite("right", hub_engines)
+    for satellite in (left, right):
+        await satellite.start()
+    async with hub_with({"left": {"uri": left.uri, "zone": "driver"},
+                         "right": {"uri": right.uri, "zone": "driver"}}) as run:
+        await _connected(left, right)
+        audio = _command("Set the fan to level three.")
+        left.microphone.say(audio)
+        right.microphone.say(audio)
+        await until(lambda: not left.microphone.speaking and not right.microphone.speaking)
+        await until(lambda: bool(run.audit("result")))
+        await asyncio.sleep(3.0)  # time for a second action, were there one
+        assert [r["tool"] for r in run.audit("result")] == ["set_fan_speed"]
+        assert len(run.audit("decided")) == 1
+    for satellite in (left, right):
+        await satellite.kill()
+
+
+async def test_a_yes_from_another_satellite_confirms_nothing(
+        hub_with: Callable[..., Any], hub_engines: Any) -> None:
+    rear, front = OwnSatellite("rear", hub_engines), OwnSatellite("front", hub_engines)
+    for satellite in (rear, front):
+        await satellite.start()
+    async with hub_with({"rear": {"uri": rear.uri, "zone": "rear"},
+                         "front": {"uri": front.uri, "zone": "passenger"}}) as run:
+        await _connected(rear, front)
+        await rear.say(_command("Unlock the doors."))
+        await until(lambda: bool(run.audit("confirm_requested")))
+        await front.say(_command("Yes."))
+        await asyncio.sleep(4.0)  # time for the yes to be heard and answered
+        assert run.vehicle.locked
+        assert not run.audit("confirmed")
+    for satellite in (rear, front):
+        await satellite.kill()
+
+
+async def test_a_satellite_killed_mid_utterance_acts_not_and_comes_back(
+        hub_with: Callable[..., Any], hub_engines: Any) -> None:
+    rear = OwnSatellite("rear", hub_engines)
+    await rear.start()
+    async with hub_with({"rear": {"uri": rear.uri, "zone": "rear"}}) as run:
+        await _connected(rear)
+        command = piper("Open all the windows.")
+        rear.microphone.say(session([piper(WAKE), 0.4, command[: len(command) * 2 // 3]]))
+        await until(lambda: not rear.microphone.speaking)
+        await rear.kill()
+        await asyncio.sleep(4.0)  # time for an action, were there one
+        assert run.audit("decided") == [] and run.audit("result") == []
+        assert not any(run.vehicle.windows.values())
+        again = OwnSatellite("rear", hub_engines)
+        again.port = rear.port
+        await again.start()
+        await _connected(again)
+        await again.say(_command("Open all the windows."))
+        await until(lambda: bool(run.audit("result")))
+        assert [r["tool"] for r in run.audit("result")] == ["set_window"], run.said()
+        await again.kill()
