@@ -75,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     wyoming.add_argument("--uri", help="where to listen (default [wyoming] uri, "
                          "tcp://127.0.0.1:10300; another address only on purpose)")
 
+    satellite = commands.add_parser("satellite", help="be a microphone and speaker for a hub "
+                                    "(assistant serve, Home Assistant) over Wyoming")
+    satellite.add_argument("--uri", default="tcp://127.0.0.1:10700",
+                           help="where hubs connect (default tcp://127.0.0.1:10700; "
+                           "tcp://0.0.0.0:10700 to be reachable)")
+    satellite.add_argument("--area", default="", help="where it is (\"car\", \"shop floor\")")
+    satellite.add_argument("--name", default="", help="its name (default: the host name)")
+    satellite.add_argument("--no-wake", dest="wake", action="store_false",
+                           help="stream all the time; the hub listens for the wake word")
+    satellite.add_argument("--input", type=Path, help="a WAV file instead of the microphone, "
+                           "at its pace (for testing)")
+
     config = commands.add_parser("config", help="check or show the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate a configuration file")
@@ -334,6 +346,17 @@ def _wyoming(args: argparse.Namespace) -> int:
     return _until_terminated(serve_wyoming(config, uri=args.uri))
 
 
+def _satellite(args: argparse.Namespace) -> int:
+    from assistant.cli.satellite import run_satellite
+    from assistant.logs import configure_logging
+
+    config = _config(args)
+    configure_logging(journald=config.service.log_format == "journald", verbose=args.verbose)
+    return _until_terminated(run_satellite(config, uri=args.uri, area=args.area,
+                                           name=args.name, wake=args.wake,
+                                           input_path=args.input))
+
+
 def _until_terminated(work: Coroutine[Any, Any, int]) -> int:
     """Run ``work`` until it ends or SIGTERM/SIGINT cancels it."""
 
@@ -384,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         handlers = {"parse": _parse, "chat": _chat, "run": _run, "demo": _demo,
                     "models": _models, "serve": _serve, "config": _config_command,
                     "doctor": _doctor, "skills": _skills, "train": _train,
-                    "wyoming": _wyoming}
+                    "wyoming": _wyoming, "satellite": _satellite}
         return handlers[args.command](args)
     except AssistantError as err:
         logging.getLogger("assistant").debug("failed", exc_info=True)

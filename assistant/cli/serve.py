@@ -23,7 +23,7 @@ from assistant.plugins import installed_skill_names
 from assistant.reload import SkillReloader, reload_on_hangup
 from assistant.service import Notifier, SystemdNotifier, Watchdog, watchdog_interval_s
 from assistant.simulators import simulated_buses
-from assistant.wiring import build_voice_pipeline
+from assistant.wiring import build_assistant, build_engines, build_voice_pipeline
 
 __all__ = ["serve"]
 
@@ -37,6 +37,8 @@ async def serve(config: AssistantConfig, *, input_path: Path | None = None,
     the configuration afresh for a reload (default: ``config`` as it was at start)."""
     notifier = notifier or SystemdNotifier()
     notifier.notify("STATUS=starting: loading models and connecting buses")
+    if config.satellites and input_path is None:
+        return await serve_satellites(config, notifier)
     async with simulated_buses(config.skill_configs(),
                                    config.skills.enabled or installed_skill_names()) as simulators:
         for running in simulators.running:
@@ -104,3 +106,44 @@ def _stop_on_signals(task: asyncio.Task[None]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, task.cancel)
+
+
+async def serve_satellites(config: AssistantConfig, notifier: Notifier) -> int:
+    """The hub: no microphone here; every ``[satellites.<name>]`` is connected to, and
+    served by the engines loaded once (:mod:`assistant.satellites.hub`)."""
+    from assistant.satellites.hub import Hub
+
+    emit = event_logger()
+    async with simulated_buses(config.skill_configs(),
+                                   config.skills.enabled or installed_skill_names()) as simulators:
+        assistant = await asyncio.to_thread(build_assistant, emit, config,
+                                            skill_configs=simulators.configs, connect=True)
+        engines = await asyncio.to_thread(build_engines, config, assistant, paced=True)
+        engines.attach_model_to(assistant.understanding)
+        hub = Hub.of(config, assistant, engines, emit)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await assistant.start()
+            run = asyncio.get_running_loop().create_task(hub.run(), name="hub")
+            tasks.append(run)
+            interval = watchdog_interval_s()
+            if interval is not None:
+                watchdog = Watchdog(lambda: hub.progress, notifier, interval_s=interval,
+                                    stall_s=config.service.watchdog_stall_s)
+                tasks.append(asyncio.get_running_loop().create_task(watchdog.run(),
+                                                                    name="watchdog"))
+            _stop_on_signals(run)
+            _LOG.info("hub ready", extra={"satellites": sorted(config.satellites)})
+            notifier.notify("READY=1")
+            notifier.notify(f"STATUS=serving {len(config.satellites)} satellite(s)")
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+        finally:
+            notifier.notify("STOPPING=1")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engines.aclose()
+            await assistant.aclose()
+            _LOG.info("stopped")
+    return 0

@@ -70,7 +70,9 @@ __all__ = ["Hub"]
 _LOG = logging.getLogger("assistant.hub")
 PING_S = 5.0
 PONG_TIMEOUT_S = 15.0
-BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+"""Waits between attempts to reach a satellite: the last repeats (shorter than the
+watchdog's stall time, since every attempt is progress)."""
 
 
 @dataclass
@@ -102,16 +104,14 @@ class Hub:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def progress(self) -> int:
-        """Chunks worked through on every satellite: what the watchdog watches."""
-        return SatelliteLink.chunks
+    progress: int = 0
+    """Work done on the loop for the satellites (events read, pings sent, connection
+    attempts): what the watchdog watches. A blocked loop stops it; idle satellites that
+    hear no wake word do not, because the pings go on."""
 
 
 class SatelliteLink:
     """One configured satellite: connect, serve, reconnect."""
-
-    chunks = 0
 
     def __init__(self, name: str, section: SatelliteConfig, hub: Hub) -> None:
         self.name = name
@@ -123,6 +123,7 @@ class SatelliteLink:
     async def run(self) -> None:
         attempt = 0
         while True:
+            self.hub.progress += 1
             try:
                 async with _client(self.section.uri) as client:
                     attempt = 0
@@ -197,13 +198,12 @@ class Connection:
 
     async def _read(self) -> None:
         while (event := await self.client.read_event()) is not None:
+            self.link.hub.progress += 1
             if WyomingChunk.is_type(event.type):
                 chunk = WyomingChunk.from_event(event)
                 if self._rechunker is None or self._rechunker.channels != chunk.channels:
                     self._rechunker = Rechunker(chunk.rate, chunk.channels)
-                pieces = self._rechunker.feed(chunk.audio)
-                SatelliteLink.chunks += len(pieces)
-                self.source.put(pieces)
+                self.source.put(self._rechunker.feed(chunk.audio))
             elif AudioStart.is_type(event.type):
                 start = AudioStart.from_event(event)
                 if self._rechunker is None:
@@ -224,6 +224,7 @@ class Connection:
 
     async def _ping(self) -> None:
         while True:
+            self.link.hub.progress += 1
             await self._send(Ping().event())
             await asyncio.sleep(PING_S)
             if self._pong_at is not None and time.monotonic() - self._pong_at > PONG_TIMEOUT_S:
