@@ -28,6 +28,28 @@ print_unit() {
 
 systemd_running() { [ -d /run/systemd/system ]; }
 
+# The unit allows loopback only; a hub's satellites ([satellites.<name>] uri) are added in a
+# drop-in, by address, and nothing else is: the exposure score stays as it was.
+allow_satellites() {
+  local dropin="${UNIT}.d/satellites.conf" hosts
+  hosts=$("$VENV/bin/assistant" --config "$CONFIG" config show --json 2>/dev/null |
+    "$VENV/bin/python" -c 'import json, sys, urllib.parse
+config = json.load(sys.stdin)
+for section in (config.get("satellites") or {}).values():
+    print(urllib.parse.urlparse(section["uri"]).hostname or "")' |
+    while read -r host; do
+      [ -n "$host" ] && getent ahosts "$host" | awk '{print $1}' | sort -u
+    done | sort -u | tr '\n' ' ')
+  if [ -z "${hosts// }" ]; then
+    rm -f "$dropin"
+    return
+  fi
+  install -d -m 0755 "${UNIT}.d"
+  printf '[Service]\n# written by install.sh from [satellites.*] in %s\nIPAddressAllow=%s\n' \
+    "$CONFIG" "$hosts" > "$dropin"
+  say "satellites allowed through the unit's IP filter: $hosts"
+}
+
 need_root() {
   if [ "$(id -u)" != 0 ]; then
     echo "install: run it as root (sudo bash $0 $*)" >&2
@@ -73,6 +95,7 @@ install_service() {
   install -D -m 0644 "$rendered" "$UNIT"
   rm -f "$rendered"
   say "wrote $UNIT"
+  allow_satellites
   if command -v systemd-analyze >/dev/null; then
     systemd-analyze verify "$UNIT" && say "systemd-analyze verify: clean"
   fi

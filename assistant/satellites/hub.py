@@ -39,7 +39,6 @@ from wyoming.vad import VoiceStopped
 from wyoming.wake import Detection
 
 from assistant.config import AssistantConfig, SatelliteConfig
-from assistant.dialogue import Dialogue
 from assistant.dispatch.dispatcher import Dispatcher
 from assistant.dispatch.speaker import SpeakerContext
 from assistant.events import (
@@ -58,8 +57,9 @@ from assistant.pipeline import PipelineSettings, StreamClock, VoicePipeline
 from assistant.satellites.sharing import (
     FairScheduler,
     FairSpeechToText,
+    SatelliteDialogue,
     SatelliteWake,
-    WakeArbiter,
+    UtteranceArbiter,
 )
 from assistant.satellites.streams import QueueSource, Rechunker, WyomingSink
 from assistant.vad import Endpointer, MicroVadActivity
@@ -83,13 +83,13 @@ class Hub:
     assistant: Assistant
     engines: Engines
     emit: EventSink
-    arbiter: WakeArbiter
+    arbiter: UtteranceArbiter
     scheduler: FairScheduler
 
     @classmethod
     def of(cls, config: AssistantConfig, assistant: Assistant, engines: Engines,
            emit: EventSink) -> Hub:
-        return cls(config, assistant, engines, emit, WakeArbiter(), FairScheduler())
+        return cls(config, assistant, engines, emit, UtteranceArbiter(), FairScheduler())
 
     async def run(self) -> None:
         """Serve every satellite until cancelled."""
@@ -162,13 +162,13 @@ class Connection:
         events = TurnEvents(self._translate)
         dispatcher = Dispatcher(core.dispatcher.catalog, core.audit, events, clock.ms,
                                 speaker=self.speaker)
-        self.dialogue = Dialogue(core.understanding, dispatcher, events, now_ms=clock.ms,
-                                 clock=clock.seconds,
-                                 confirm_seconds=hub.config.skills.confirm_seconds,
-                                 speaker=self.speaker)
+        self.dialogue = SatelliteDialogue(
+            core.understanding, dispatcher, events, now_ms=clock.ms, clock=clock.seconds,
+            confirm_seconds=hub.config.skills.confirm_seconds, speaker=self.speaker,
+            arbiter=hub.arbiter, satellite=link.name, area=link.section.area,
+            on_duplicate=self._duplicate)
         assert hub.engines.new_wake is not None
-        self.wake = SatelliteWake(hub.engines.new_wake(), hub.arbiter, link.name,
-                                  on_lost=self._go_back)
+        self.wake = SatelliteWake(hub.engines.new_wake(), link.name)
         self.source = QueueSource()
         self.pipeline = VoicePipeline(
             source=self.source, sink=WyomingSink(self._send), wake=self.wake,
@@ -239,10 +239,11 @@ class Connection:
         while (event := await self._outgoing.get()) is not None:
             await self.client.write_event(event)
 
-    def _go_back(self) -> None:
-        """Another satellite has this utterance: back to listening for the wake word."""
-        _LOG.info("duplicate detection", extra={"satellite": self.link.name})
-        self._outgoing.put_nowait(WyomingTranscript(text="").event())
+    def _duplicate(self) -> None:
+        """Another satellite of this area acted on these words: nothing is said here (the
+        transcript sent already took the satellite back to its wake word)."""
+        _LOG.info("duplicate utterance: acted on by another satellite",
+                  extra={"satellite": self.link.name})
 
     def _translate(self, event: AssistantEvent) -> None:
         """Log the event with its satellite and tell the satellite what it needs to know."""

@@ -1,11 +1,15 @@
 """One brain for many satellites: whose utterance it is, and whose turn the recognizer is.
 
-- :class:`WakeArbiter`: one utterance heard by two satellites is acted on once. The first
-  detection wins within ``window_s``; the others are told to go back to listening.
+- :class:`UtteranceArbiter`: one utterance heard by two satellites is acted on once. Two
+  satellites of one area that hear the same words (nearly: two microphones) within
+  ``window_s`` heard one person: the first to have it recognized acts; the other says
+  nothing and goes back to listening. Satellites of different areas never hear each
+  other, so two people there saying the same thing at once are both served; so are two
+  different commands said at once in one area.
 - :class:`FairScheduler`: transcriptions wait their turn, the satellite served least going
   first. Stops never queue: the stop spotter has a recognizer worker of its own.
-- :class:`SatelliteWake`: a satellite's wake word detector, arbitrated, and triggered by
-  the satellite itself when it detects its wake word locally.
+- :class:`SatelliteWake`: a satellite's wake word detector, triggered by the satellite
+  itself when it detects its wake word locally.
 """
 
 from __future__ import annotations
@@ -17,65 +21,65 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
+
+from rapidfuzz import fuzz
 
 from assistant.audio import AudioChunk
+from assistant.dialogue import Dialogue, TurnResult
+from assistant.nlu.normalize import normalize
 from assistant.stt import SpeechToText, Transcript
 from assistant.wake import Detection, WakeWordDetector
 
-__all__ = ["FairScheduler", "FairSpeechToText", "SatelliteWake", "WakeArbiter"]
+__all__ = ["FairScheduler", "FairSpeechToText", "SatelliteDialogue", "SatelliteWake",
+           "UtteranceArbiter"]
 
-DUPLICATE_WINDOW_S = 1.5
-"""Detections on two satellites this close together are one utterance heard twice."""
+DUPLICATE_WINDOW_S = 3.0
+"""The same words recognized on two satellites of one area this close together (seconds;
+transcriptions take turns, so the second comes later) are one utterance heard twice."""
 
 
-class WakeArbiter:
-    def __init__(self, window_s: float = DUPLICATE_WINDOW_S,
+class UtteranceArbiter:
+    def __init__(self, window_s: float = DUPLICATE_WINDOW_S, *, similarity: float = 85.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.window_s = window_s
+        self.similarity = similarity
         self._clock = clock
-        self._last: tuple[str, float] | None = None
+        self._recent: list[tuple[float, str, str, str]] = []
 
-    def claim(self, satellite: str) -> bool:
-        """True if ``satellite`` may act on what it just heard."""
+    def claim(self, satellite: str, area: str, text: str) -> bool:
+        """True if ``satellite`` may act on ``text``: no other satellite of its area has
+        acted on the same words within the window."""
         now = self._clock()
-        if self._last is not None and self._last[0] != satellite \
-                and now - self._last[1] < self.window_s:
-            return False
-        self._last = (satellite, now)
+        words = " ".join(normalize(text).digits.split())
+        self._recent = [r for r in self._recent if now - r[0] < self.window_s]
+        for _, other, other_area, other_words in self._recent:
+            if other != satellite and other_area == area and words and \
+                    fuzz.ratio(words, other_words) >= self.similarity:
+                return False
+        self._recent.append((now, satellite, area, words))
         return True
 
 
 class SatelliteWake:
     """The hub's detector for one satellite's stream."""
 
-    def __init__(self, inner: WakeWordDetector, arbiter: WakeArbiter, satellite: str,
-                 on_lost: Callable[[], None]) -> None:
+    def __init__(self, inner: WakeWordDetector, satellite: str) -> None:
         self.inner = inner
         self.name = inner.name
-        self._arbiter = arbiter
         self._satellite = satellite
-        self._on_lost = on_lost
         self._triggered = False
 
-    def trigger(self) -> bool:
-        """The satellite heard its own wake word: listen from the next chunk, unless
-        another satellite has this utterance."""
-        if not self._arbiter.claim(self._satellite):
-            self._on_lost()
-            return False
+    def trigger(self) -> None:
+        """The satellite heard its own wake word: listen from the next chunk."""
         self._triggered = True
-        return True
 
     async def process(self, chunk: AudioChunk, *, strict: bool = False) -> Detection | None:
         if self._triggered:
             self._triggered = False
             self.inner.reset()
             return Detection(self._satellite, chunk.timestamp_ms, 1.0)
-        detection = await self.inner.process(chunk, strict=strict)
-        if detection is not None and not self._arbiter.claim(self._satellite):
-            self._on_lost()
-            return None
-        return detection
+        return await self.inner.process(chunk, strict=strict)
 
     def reset(self) -> None:
         self.inner.reset()
@@ -139,3 +143,21 @@ class FairSpeechToText:
 
     async def aclose(self) -> None:
         return None  # shared: closed once by its owner
+
+
+class SatelliteDialogue(Dialogue):
+    """A satellite's dialogue: an utterance another satellite of its area has already
+    acted on is heard as nothing (no reply, no events)."""
+
+    def __init__(self, *args: Any, arbiter: UtteranceArbiter, satellite: str, area: str,
+                 on_duplicate: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arbiter = arbiter
+        self._satellite, self._area = satellite, area
+        self._on_duplicate = on_duplicate
+
+    async def hear(self, text: str, *, heard: Transcript | None = None) -> TurnResult:
+        if not self.awaiting and not self._arbiter.claim(self._satellite, self._area, text):
+            self._on_duplicate()
+            return TurnResult("")
+        return await super().hear(text, heard=heard)

@@ -109,7 +109,7 @@ class OwnSatellite:
 
 
 async def _until(condition: Callable[[], bool]) -> None:
-    while not condition():
+    while not condition():  # noqa: ASYNC110 (polls what another task changes)
         await asyncio.sleep(0.05)
 
 

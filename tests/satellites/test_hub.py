@@ -64,6 +64,31 @@ async def test_one_utterance_heard_twice_acts_once(hub_with: Callable[..., Any],
         await satellite.kill()
 
 
+async def test_the_same_words_in_two_areas_or_two_commands_in_one_are_all_served(
+        hub_with: Callable[..., Any], hub_engines: Any) -> None:
+    """Only one area's satellites hear one person: two people elsewhere saying the same
+    thing at once are both served, and so are two different commands in one area."""
+    names = ("car", "shop", "cab")
+    satellites = [OwnSatellite(name, hub_engines) for name in names]
+    for satellite in satellites:
+        await satellite.start()
+    async with hub_with({"car": {"uri": satellites[0].uri, "area": "car"},
+                         "shop": {"uri": satellites[1].uri, "area": "shop"},
+                         "cab": {"uri": satellites[2].uri, "area": "car"}}) as run:
+        await _connected(*satellites)
+        same = _command("Set the fan to level three.")
+        satellites[0].microphone.say(same)
+        satellites[1].microphone.say(same)
+        satellites[2].microphone.say(_command("Lock the doors."))
+        await until(lambda: len(run.audit("result")) >= 3)
+        await asyncio.sleep(2.0)  # time for a wrong extra action, were there one
+        assert sorted((r["satellite"], r["tool"]) for r in run.audit("result")) == [
+            ("cab", "lock_doors"), ("car", "set_fan_speed"), ("shop", "set_fan_speed")], \
+            run.said()
+    for satellite in satellites:
+        await satellite.kill()
+
+
 async def test_a_yes_from_another_satellite_confirms_nothing(
         hub_with: Callable[..., Any], hub_engines: Any) -> None:
     rear, front = OwnSatellite("rear", hub_engines), OwnSatellite("front", hub_engines)
@@ -103,3 +128,21 @@ async def test_a_satellite_killed_mid_utterance_acts_not_and_comes_back(
         await until(lambda: bool(run.audit("result")))
         assert [r["tool"] for r in run.audit("result")] == ["set_window"], run.said()
         await again.kill()
+
+
+async def test_a_satellite_survives_a_hub_restart(hub_with: Callable[..., Any],
+                                                   hub_engines: Any) -> None:
+    lathe = OwnSatellite("lathe", hub_engines)
+    await lathe.start()
+    satellites = {"lathe": {"uri": lathe.uri, "area": "lathe station", "zone": "lathe"}}
+    async with hub_with(satellites):
+        await _connected(lathe)
+    await until(lambda: not lathe.device.connected)
+    async with hub_with(satellites) as run:
+        await _connected(lathe)
+        run.assistant.backend("factory").running["lathe"] = True
+        await lathe.say(_command("Stop this machine."))
+        await until(lambda: bool(run.audit("result")))
+        assert [(r["tool"], r["arguments"]) for r in run.audit("result")] == [
+            ("stop_machine", {"machine": "lathe"})], run.said()
+    await lathe.kill()

@@ -97,7 +97,8 @@ async def test_a_wav_transcribed_and_a_wake_word_detected(
     port, _ = server
     async with AsyncTcpClient("127.0.0.1", port) as client:
         await client.write_event(Transcribe().event())
-        await _send_audio(client, session([0.3, piper("Set the temperature to twenty one degrees."), 0.5]).tobytes())
+        spoken = piper("Set the temperature to twenty one degrees.")
+        await _send_audio(client, session([0.3, spoken, 0.5]).tobytes())
         heard = Transcript.from_event(await _ask(client))
         assert "temperature to 21" in heard.text.lower()
 
