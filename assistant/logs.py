@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from assistant.events import Event, EventSink
@@ -66,9 +67,12 @@ def configure_logging(*, journald: bool, verbose: bool = False,
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def event_logger(logger: logging.Logger | None = None) -> EventSink:
-    """Each conversation event as one log record: ``event=action tool=... ok=true``."""
+def event_logger(logger: logging.Logger | None = None, *,
+                 context: Mapping[str, str] | None = None) -> EventSink:
+    """Each conversation event as one log record: ``event=action tool=... ok=true``;
+    ``context`` fields are on every record (``satellite=rear``)."""
     log = logger or logging.getLogger("assistant.events")
+    fixed = dict(context or {})
 
     def emit(event: Event) -> None:
         data = event.to_json()
@@ -77,6 +81,6 @@ def event_logger(logger: logging.Logger | None = None) -> EventSink:
         level = logging.WARNING if failed or name == "refused" else logging.INFO
         # Fields named like LogRecord attributes (message, name) would be refused: renamed.
         extra = {(f"{name}_{k}" if k in _STANDARD else k): v for k, v in data.items()}
-        log.log(level, name, extra={"event": name, **extra})
+        log.log(level, name, extra={"event": name, **fixed, **extra})
 
     return emit

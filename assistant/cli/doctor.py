@@ -42,7 +42,7 @@ def run_doctor(explicit: Path | None, out: TextIO) -> int:
         findings.append(Finding(True, "config", where))
     config = config or AssistantConfig()
     checks: list[Callable[[AssistantConfig], list[Finding]]] = [
-        _audio, _models, _trained, _cpu, _disk, _skills]
+        _audio, _models, _trained, _cpu, _disk, _skills, _satellites]
     for check in checks:
         try:
             findings += check(config)
@@ -215,3 +215,24 @@ async def _diagnosis(name: str, diagnose: Callable[[Mapping[str, Any]],
     except Exception as err:  # a skill's broken check is a finding, not the end of doctor
         return [Finding(False, name, f"the {name} skill's check failed: "
                         f"{type(err).__name__}: {err}", "report it to the skill's author")]
+
+
+def _satellites(config: AssistantConfig) -> list[Finding]:
+    from assistant.satellites.hub import describe_satellite
+
+    async def every() -> list[Finding]:
+        findings = []
+        for name, section in config.satellites.items():
+            try:
+                described = await describe_satellite(section.uri)
+            except (OSError, TimeoutError, ConnectionError) as err:
+                findings.append(Finding(False, "satellite", f"{name} at {section.uri}: "
+                                        f"{err or type(err).__name__}", "start it ('assistant "
+                                        "satellite' or wyoming-satellite) and check the "
+                                        "address and firewall"))
+            else:
+                findings.append(Finding(True, "satellite", f"{name} at {section.uri}: "
+                                        f"{described}"))
+        return findings
+
+    return asyncio.run(every())

@@ -120,7 +120,8 @@ async def serve_satellites(config: AssistantConfig, notifier: Notifier) -> int:
                                             skill_configs=simulators.configs, connect=True)
         engines = await asyncio.to_thread(build_engines, config, assistant, paced=True)
         engines.attach_model_to(assistant.understanding)
-        hub = Hub.of(config, assistant, engines, emit)
+        hub = Hub.of(config, assistant, engines,
+                     lambda name: event_logger(context={"satellite": name}))
         tasks: list[asyncio.Task[None]] = []
         try:
             await assistant.start()

@@ -65,7 +65,7 @@ from assistant.satellites.streams import QueueSource, Rechunker, WyomingSink
 from assistant.vad import Endpointer, MicroVadActivity
 from assistant.wiring import Assistant, Engines
 
-__all__ = ["Hub"]
+__all__ = ["Hub", "describe_satellite"]
 
 _LOG = logging.getLogger("assistant.hub")
 PING_S = 5.0
@@ -82,13 +82,14 @@ class Hub:
     config: AssistantConfig
     assistant: Assistant
     engines: Engines
-    emit: EventSink
+    emit: Callable[[str], EventSink]
+    """Where a satellite's events go (its name given): the journal, a test's list."""
     arbiter: UtteranceArbiter
     scheduler: FairScheduler
 
     @classmethod
     def of(cls, config: AssistantConfig, assistant: Assistant, engines: Engines,
-           emit: EventSink) -> Hub:
+           emit: Callable[[str], EventSink]) -> Hub:
         return cls(config, assistant, engines, emit, UtteranceArbiter(), FairScheduler())
 
     async def run(self) -> None:
@@ -134,10 +135,28 @@ class SatelliteLink:
             except (OSError, ConnectionError, asyncio.IncompleteReadError) as err:
                 _LOG.warning("satellite %s unreachable: %s", self.name, err,
                              extra={"satellite": self.name, "code": "satellite-unreachable"})
+            except Exception:  # a fault in one satellite's connection never ends the hub
+                _LOG.exception("satellite %s: connection failed", self.name,
+                               extra={"satellite": self.name, "code": "satellite-failed"})
             finally:
                 self.connected.clear()
             await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
             attempt += 1
+
+
+async def describe_satellite(uri: str, timeout_s: float = 3.0) -> str:
+    """What the satellite at ``uri`` says it is (``assistant doctor``)."""
+    async with _client(uri) as client:
+        await client.write_event(Describe().event())
+        while True:
+            event = await asyncio.wait_for(client.read_event(), timeout_s)
+            if event is None:
+                raise ConnectionError("closed the connection")
+            if Info.is_type(event.type):
+                satellite = Info.from_event(event).satellite
+                if satellite is None:
+                    return "answers, but is no satellite (no satellite in its info)"
+                return f"{satellite.name}, area {satellite.area or '-'}"
 
 
 def _client(uri: str) -> AsyncClient:
@@ -157,6 +176,7 @@ class Connection:
         self.speaker = SpeakerContext(link.name, link.section.area, link.section.zone)
         self._outgoing: asyncio.Queue[Event | None] = asyncio.Queue()
         self._rechunker: Rechunker | None = None
+        self._emit = hub.emit(link.name)
         self._pong_at: float | None = None
         clock = StreamClock()
         events = TurnEvents(self._translate)
@@ -172,8 +192,9 @@ class Connection:
         self.source = QueueSource()
         self.pipeline = VoicePipeline(
             source=self.source, sink=WyomingSink(self._send), wake=self.wake,
-            vad=MicroVadActivity(), stt=FairSpeechToText(hub.engines.stt, hub.scheduler,
-                                                         link.name),
+            vad=MicroVadActivity(),
+            stt=FairSpeechToText(hub.engines.stt, hub.scheduler, link.name,
+                                 is_stop=core.understanding.acts_at_once),
             tts=hub.engines.tts, dialogue=self.dialogue, clock=clock, emit=events,
             endpointer=Endpointer(hub.config.voice_activity),
             settings=PipelineSettings(paced=True), transcripts=core.understanding)
@@ -181,26 +202,35 @@ class Connection:
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         name = self.link.name
-        tasks = [loop.create_task(self.pipeline.run(), name=f"satellite-{name}-pipeline"),
+        await self._send(RunSatellite().event())
+        await self._send(Describe().event())
+        tasks = [loop.create_task(self._read(), name=f"satellite-{name}-reader"),
+                 loop.create_task(self.pipeline.run(), name=f"satellite-{name}-pipeline"),
                  loop.create_task(self._write(), name=f"satellite-{name}-writer"),
                  loop.create_task(self._ping(), name=f"satellite-{name}-ping")]
+        self.link.connected.set()
         try:
-            await self._send(RunSatellite().event())
-            await self._send(Describe().event())
-            self.link.connected.set()
-            await self._read()
+            # the connection ends with the first of them: closed, failed, or silent
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in tasks:  # partial audio is dropped with the pipeline: no action
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            results = await asyncio.gather(*tasks, return_exceptions=True)
             await self.dialogue.end()
             await self.wake.aclose()
+        for task, result in zip(tasks, results, strict=True):
+            if task in done and isinstance(result, Exception):
+                raise result
 
     async def _read(self) -> None:
         while (event := await self.client.read_event()) is not None:
             self.link.hub.progress += 1
             if WyomingChunk.is_type(event.type):
                 chunk = WyomingChunk.from_event(event)
+                if chunk.width != 2:
+                    _LOG.error("satellite %s streams %d-bit audio; it must send 16-bit",
+                               self.link.name, chunk.width * 8)
+                    return
                 if self._rechunker is None or self._rechunker.channels != chunk.channels:
                     self._rechunker = Rechunker(chunk.rate, chunk.channels)
                 self.source.put(self._rechunker.feed(chunk.audio))
@@ -247,9 +277,7 @@ class Connection:
 
     def _translate(self, event: AssistantEvent) -> None:
         """Log the event with its satellite and tell the satellite what it needs to know."""
-        self.link.hub.emit(event)
-        _LOG.debug("satellite event", extra={"satellite": self.link.name,
-                                             "event": event.TYPE.value})
+        self._emit(event)
         outgoing = _WYOMING_OF.get(type(event))
         if outgoing is not None:
             self._outgoing.put_nowait(outgoing(event))

@@ -139,7 +139,7 @@ class WyomingHandler(AsyncEventHandler):
         elif Transcribe.is_type(kind):
             self._mode, self._audio = "asr", bytearray()
         elif Detect.is_type(kind):
-            self._start_detecting(Detect.from_event(event).names)
+            await self._start_detecting(Detect.from_event(event).names)
         elif Synthesize.is_type(kind):
             await self._synthesize(Synthesize.from_event(event).text)
         elif Recognize.is_type(kind):
@@ -188,8 +188,10 @@ class WyomingHandler(AsyncEventHandler):
                 await self._wake.aclose()
             self._wake, self._rechunker = None, None
 
-    def _start_detecting(self, names: list[str] | None) -> None:
+    async def _start_detecting(self, names: list[str] | None) -> None:
         self._mode, self._detected = "wake", False
+        if self._wake is not None:
+            await self._wake.aclose()
         self._wake = self.brain.new_wake()
         self._wake_names = names
         self._rechunker = None

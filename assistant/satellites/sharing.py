@@ -34,6 +34,8 @@ from assistant.wake import Detection, WakeWordDetector
 __all__ = ["FairScheduler", "FairSpeechToText", "SatelliteDialogue", "SatelliteWake",
            "UtteranceArbiter"]
 
+SHORT_BYTES = 2 * 16000 * 2
+"""Utterances up to two seconds ("stop", "emergency stop") are guessed before queueing."""
 DUPLICATE_WINDOW_S = 3.0
 """The same words recognized on two satellites of one area this close together (seconds;
 transcriptions take turns, so the second comes later) are one utterance heard twice."""
@@ -91,6 +93,10 @@ class SatelliteWake:
 class FairScheduler:
     """One transcription at a time; the next is the waiting satellite served least."""
 
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
     def __init__(self) -> None:
         self._busy = False
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
@@ -110,10 +116,10 @@ class FairScheduler:
                 raise
         else:
             self._busy = True
+        self._served[satellite] += 1
         try:
             yield
         finally:
-            self._served[satellite] += 1
             self._release()
 
     def _release(self) -> None:
@@ -126,15 +132,23 @@ class FairScheduler:
 
 
 class FairSpeechToText:
-    """The shared recognizer as one satellite sees it."""
+    """The shared recognizer as one satellite sees it: transcriptions wait their turn, but
+    a short utterance is first guessed on the spotter's worker (never queued), and a stop
+    acts on that guess at once: immediate commands jump the queue."""
 
-    def __init__(self, stt: SpeechToText, scheduler: FairScheduler, satellite: str) -> None:
+    def __init__(self, stt: SpeechToText, scheduler: FairScheduler, satellite: str, *,
+                 is_stop: Callable[[str], bool] = lambda _text: False) -> None:
         self.name = getattr(stt, "name", "stt")
         self._stt = stt
         self._scheduler = scheduler
         self._satellite = satellite
+        self._is_stop = is_stop
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
+        if len(audio) <= SHORT_BYTES and self._scheduler.busy:
+            guess = await self._stt.spot(audio)
+            if guess.text.strip() and self._is_stop(guess.text):
+                return guess
         async with self._scheduler.turn(self._satellite):
             return await self._stt.transcribe(audio, partial=partial)
 

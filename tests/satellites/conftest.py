@@ -150,7 +150,7 @@ def hub_with(hub_engines: Engines, tmp_path: Path
         audit_path = tmp_path / "audit.jsonl"
         assistant = build_assistant(lambda _e: None, config, audit_path=audit_path)
         events: list[Event] = []
-        hub = Hub.of(config, assistant, hub_engines, events.append)
+        hub = Hub.of(config, assistant, hub_engines, lambda _name: events.append)
         task = asyncio.get_running_loop().create_task(hub.run(), name="hub")
         try:
             yield HubRun(hub, assistant, audit_path, events)
