@@ -50,6 +50,9 @@ from tests.satellites.conftest import free_port  # noqa: E402
 from tests.speech import piper  # noqa: E402
 
 CHUNK = 1024
+PAUSE = bytes(int(0.4 * 16000) * 2)
+"""What a local-wake satellite streams first: the pause between the wake word and the
+command (the hub starts listening on the first chunk)."""
 TARGET_P95_S = 1.5
 ZONES = ["driver", "passenger", "rear left", "rear right", "press 1", "press 2", "lathe",
          "welder"]
@@ -117,14 +120,16 @@ class SimulatedSatellite:
             await hub.write_event(RunPipeline(start_stage=PipelineStage.ASR,
                                               end_stage=PipelineStage.TTS).event())
             started, sent = time.monotonic(), 0
-            audio = line.audio + bytes(CHUNK * 2 * 40)  # then silence until the transcript
-            while sent * 2 < len(audio) and not (self.heard.is_set() and
-                                                  sent * 2 >= len(line.audio)):
+            # the pause after the wake word, the words, then silence until the transcript
+            # (as wyoming-satellite does; at most 30 s)
+            audio = PAUSE + line.audio + bytes(16000 * 2 * 30)
+            spoken = len(PAUSE) + len(line.audio)
+            while sent * 2 < len(audio) and not (self.heard.is_set() and sent * 2 >= spoken):
                 piece = audio[sent * 2:(sent + CHUNK) * 2].ljust(CHUNK * 2, b"\0")
                 await hub.write_event(AudioChunk(rate=16000, width=2, channels=1,
                                                  audio=piece).event())
                 sent += CHUNK
-                if sent * 2 >= len(line.audio) and not line.spoken_end:
+                if sent * 2 >= spoken and not line.spoken_end:
                     line.spoken_end = time.time()
                 await asyncio.sleep(max(0.0, started + sent / 16000 - time.monotonic()))
             await asyncio.sleep(1.5)  # the reply plays
@@ -189,10 +194,13 @@ async def run_count(count: int, commands: int, seed: int) -> dict[str, Any]:
             server = AsyncTcpServer("127.0.0.1", satellite.port)
             await server.start(satellite.handler)
             servers.append(server)
+        verbose = os.environ.get("BENCH_HUB_LOG", "")  # 1: the hub's log, 2: with debug
         hub = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "assistant.cli.main", "--config", str(config), "serve",
-            cwd=HERE.parent, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
+            sys.executable, "-m", "assistant.cli.main", *(["-v"] if verbose == "2" else []),
+            "--config", str(config), "serve",
+            cwd=HERE.parent,
+            stdout=None if verbose else asyncio.subprocess.DEVNULL,
+            stderr=None if verbose else asyncio.subprocess.DEVNULL)
         try:
             await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in satellites)),
                                    180)

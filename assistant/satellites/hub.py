@@ -38,6 +38,7 @@ from wyoming.tts import Synthesize
 from wyoming.vad import VoiceStopped
 from wyoming.wake import Detection
 
+from assistant.audio import SAMPLE_RATE
 from assistant.config import AssistantConfig, SatelliteConfig
 from assistant.dispatch.dispatcher import Dispatcher
 from assistant.dispatch.speaker import SpeakerContext
@@ -194,7 +195,7 @@ class Connection:
             source=self.source, sink=WyomingSink(self._send), wake=self.wake,
             vad=MicroVadActivity(),
             stt=FairSpeechToText(hub.engines.stt, hub.scheduler, link.name,
-                                 is_stop=core.understanding.acts_at_once),
+                                 judge=core.understanding),
             tts=hub.engines.tts, dialogue=self.dialogue, clock=clock, emit=events,
             endpointer=Endpointer(hub.config.voice_activity),
             settings=PipelineSettings(paced=True), transcripts=core.understanding)
@@ -242,6 +243,9 @@ class Connection:
                 run = RunPipeline.from_event(event)
                 if run.start_stage == PipelineStage.ASR:  # its own wake word was heard
                     self.wake.trigger()
+                    if self._rechunker is None:
+                        self._rechunker = Rechunker(SAMPLE_RATE, 1)
+                    self.source.put([self._rechunker.silence()])
             elif Pong.is_type(event.type):
                 self._pong_at = time.monotonic()
             elif Info.is_type(event.type):

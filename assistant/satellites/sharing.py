@@ -28,14 +28,14 @@ from rapidfuzz import fuzz
 from assistant.audio import AudioChunk
 from assistant.dialogue import Dialogue, TurnResult
 from assistant.nlu.normalize import normalize
-from assistant.stt import SpeechToText, Transcript
+from assistant.stt import SpeechToText, Transcript, TranscriptJudge
 from assistant.wake import Detection, WakeWordDetector
 
 __all__ = ["FairScheduler", "FairSpeechToText", "SatelliteDialogue", "SatelliteWake",
            "UtteranceArbiter"]
 
-SHORT_BYTES = 2 * 16000 * 2
-"""Utterances up to two seconds ("stop", "emergency stop") are guessed before queueing."""
+SHORT_BYTES = int(1.5 * 16000 * 2)
+"""Utterances up to 1.5 s ("stop", "emergency stop") are guessed before queueing."""
 DUPLICATE_WINDOW_S = 3.0
 """The same words recognized on two satellites of one area this close together (seconds;
 transcriptions take turns, so the second comes later) are one utterance heard twice."""
@@ -71,16 +71,22 @@ class SatelliteWake:
         self.name = inner.name
         self._satellite = satellite
         self._triggered = False
+        self.local = False
 
     def trigger(self) -> None:
-        """The satellite heard its own wake word: listen from the next chunk."""
+        """The satellite heard its own wake word: listen from the next chunk. From now on
+        the satellite is taken to listen for its wake word itself, so the hub's detector
+        rests (it is the hub's costliest work per chunk)."""
         self._triggered = True
+        self.local = True
 
     async def process(self, chunk: AudioChunk, *, strict: bool = False) -> Detection | None:
         if self._triggered:
             self._triggered = False
             self.inner.reset()
             return Detection(self._satellite, chunk.timestamp_ms, 1.0)
+        if self.local:
+            return None
         return await self.inner.process(chunk, strict=strict)
 
     def reset(self) -> None:
@@ -132,22 +138,29 @@ class FairScheduler:
 
 
 class FairSpeechToText:
-    """The shared recognizer as one satellite sees it: transcriptions wait their turn, but
-    a short utterance is first guessed on the spotter's worker (never queued), and a stop
-    acts on that guess at once: immediate commands jump the queue."""
+    """The shared recognizer as one satellite sees it. Transcriptions wait their turn, but
+    while the recognizer is busy a short utterance is first guessed on the spotter's worker
+    (never queued): a stop acts on that guess at once (immediate commands jump the queue),
+    and so does a guess the skills fully understand (the same rule as a guess at a pause;
+    the dialogue still asks when the recognizer was unsure)."""
 
     def __init__(self, stt: SpeechToText, scheduler: FairScheduler, satellite: str, *,
-                 is_stop: Callable[[str], bool] = lambda _text: False) -> None:
+                 judge: TranscriptJudge | None = None) -> None:
         self.name = getattr(stt, "name", "stt")
         self._stt = stt
         self._scheduler = scheduler
         self._satellite = satellite
-        self._is_stop = is_stop
+        self._judge = judge
 
     async def transcribe(self, audio: bytes, *, partial: bool = False) -> Transcript:
-        if len(audio) <= SHORT_BYTES and self._scheduler.busy:
+        if partial and self._scheduler.busy:
+            # A guess at a pause only saves time when the recognizer is idle; queued, it
+            # doubles the work for everyone. The turn then ends after the end silence.
+            return Transcript("", uncertain="the recognizer is busy")
+        if self._judge is not None and len(audio) <= SHORT_BYTES and self._scheduler.busy:
             guess = await self._stt.spot(audio)
-            if guess.text.strip() and self._is_stop(guess.text):
+            text = guess.text.strip()
+            if text and (self._judge.acts_at_once(text) or self._judge.fully_understands(text)):
                 return guess
         async with self._scheduler.turn(self._satellite):
             return await self._stt.transcribe(audio, partial=partial)

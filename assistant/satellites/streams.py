@@ -57,6 +57,17 @@ class Rechunker:
         return chunks
 
 
+    def silence(self) -> AudioChunk:
+        """One quiet chunk now, before what the stream brings next: where the hub hears a
+        satellite's own wake word, so that the stream's first words are all listened to."""
+        audio_ms = BYTES_PER_CHUNK / BYTES_PER_SAMPLE / 16.0
+        now_ms = (self._clock() - self._started) * 1000.0
+        self._position_ms = max(self._position_ms, now_ms - audio_ms)
+        chunk = AudioChunk(bytes(BYTES_PER_CHUNK), self._position_ms)
+        self._position_ms += audio_ms
+        return chunk
+
+
 class QueueSource:
     """Chunks put by the connection's reader, until :meth:`close`."""
 

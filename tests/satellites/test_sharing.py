@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from assistant.satellites.sharing import FairScheduler, FairSpeechToText, UtteranceArbiter
+from assistant.audio import AudioChunk
+from assistant.satellites.sharing import (
+    FairScheduler,
+    FairSpeechToText,
+    SatelliteWake,
+    UtteranceArbiter,
+)
 from assistant.satellites.streams import Rechunker
-from assistant.stt import FakeSpeechToText
+from assistant.stt import FakeJudge, FakeSpeechToText
+from assistant.wake import FakeWakeWord
 
 
 class _Clock:
@@ -92,7 +99,8 @@ async def test_a_stop_jumps_the_queue() -> None:
     scheduler = FairScheduler()
     release = asyncio.Event()
     stt = FakeSpeechToText(lambda audio: "stop the lathe" if audio[:1] == b"s" else "hello")
-    fair = FairSpeechToText(stt, scheduler, "lathe", is_stop=lambda text: "stop" in text)
+    judge = FakeJudge(at_once=lambda text: "stop" in text)
+    fair = FairSpeechToText(stt, scheduler, "lathe", judge=judge)
 
     async def hold() -> None:
         async with scheduler.turn("press"):
@@ -108,3 +116,33 @@ async def test_a_stop_jumps_the_queue() -> None:
     release.set()
     assert (await asyncio.wait_for(waiting, 1.0)).text == "hello"
     await holder
+
+
+async def test_no_guess_at_a_pause_while_the_recognizer_is_busy() -> None:
+    scheduler = FairScheduler()
+    release = asyncio.Event()
+    calls: list[bytes] = []
+    stt = FakeSpeechToText(lambda audio: calls.append(audio) or "open the windows")
+    fair = FairSpeechToText(stt, scheduler, "rear")
+
+    async def hold() -> None:
+        async with scheduler.turn("front"):
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    guess = await asyncio.wait_for(fair.transcribe(b"o" * 64000, partial=True), 1.0)
+    assert guess.text == "" and calls == []
+    release.set()
+    await holder
+    assert (await fair.transcribe(b"o" * 64000, partial=True)).text == "open the windows"
+
+
+async def test_a_local_wake_word_rests_the_hubs_detector() -> None:
+    detector = FakeWakeWord(lambda chunk: True)
+    wake = SatelliteWake(detector, "rear")
+    chunk = AudioChunk(bytes(2560), 0.0)
+    assert await wake.process(chunk) is not None  # streaming all the time: the hub listens
+    wake.trigger()
+    assert (await wake.process(chunk)) is not None  # the satellite's own wake word
+    assert await wake.process(chunk) is None  # and from then on its detector, not ours
