@@ -123,10 +123,12 @@ class Dialogue:
         pending = self._pending
         return pending.deadline if isinstance(pending, _Confirmation | _Choice) else None
 
-    async def expire(self) -> str | None:
-        """Cancel a confirmation whose time is up; returns the reply, if anything expired."""
+    async def expire(self, now: float | None = None) -> str | None:
+        """Cancel a confirmation whose time is up (at ``now``, clock time; default the
+        clock's); returns the reply, if anything expired."""
         pending = self._pending
-        if isinstance(pending, _Confirmation | _Choice) and self._clock() >= pending.deadline:
+        now = self._clock() if now is None else now
+        if isinstance(pending, _Confirmation | _Choice) and now >= pending.deadline:
             self._pending = None
             return self._say(await self._cancel(pending, "no answer in time"))
         return None
@@ -158,12 +160,15 @@ class Dialogue:
             return self._say("I didn't hear an answer, so I've cancelled that.")
         return None
 
-    async def hear(self, text: str, *, heard: Transcript | None = None) -> TurnResult:
+    async def hear(self, text: str, *, heard: Transcript | None = None,
+                   said_at: float | None = None) -> TurnResult:
         """Handle one utterance; returns the reply (also emitted) and the turn's events.
         ``heard``: the utterance came from speech, with the recognizer's doubts
-        (:mod:`assistant.dispatch.caution`)."""
+        (:mod:`assistant.dispatch.caution`). ``said_at``: when the speaker finished (clock
+        time): a yes said within the confirmation's window counts, however long the
+        recognizer then took."""
         with self._events.turn() as events:
-            prefix = await self.expire() or ""
+            prefix = await self.expire(said_at) or ""
             reply = await self._respond(text, heard)
         return TurnResult(f"{prefix} {reply}".strip() if prefix else reply, tuple(events))
 

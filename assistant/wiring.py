@@ -196,13 +196,14 @@ class Engines:
 
 
 def build_engines(config: AssistantConfig, assistant: Assistant, *,
-                  paced: bool = False) -> Engines:
+                  paced: bool = False, parallel: int = 1) -> Engines:
     """Load every engine once, each from its own section of ``config``, with its model
     checked against the manifest. ``paced`` (a microphone, or a file at its pace): the stop
     spotter listens while a turn is worked on, with a second tiny.en worker of its own
-    (~18 MB)."""
+    (~18 MB). ``parallel``: transcriptions at once (a hub: one per core)."""
     manifest = ModelManifest.load()
-    stt, verify = _speech_to_text(config.speech_to_text, assistant, manifest, paced=paced)
+    stt, verify = _speech_to_text(config.speech_to_text, assistant, manifest, paced=paced,
+                                  parallel=parallel)
     from assistant.tts.piper import PiperTextToSpeech
 
     tts = PiperTextToSpeech(config.text_to_speech.voice, manifest=manifest)
@@ -218,8 +219,8 @@ def build_engines(config: AssistantConfig, assistant: Assistant, *,
 
 
 def _speech_to_text(section: SpeechToTextConfig, assistant: Assistant,
-                    manifest: ModelManifest, *,
-                    paced: bool) -> tuple[SpeechToText, PhraseSupport | None]:
+                    manifest: ModelManifest, *, paced: bool,
+                    parallel: int = 1) -> tuple[SpeechToText, PhraseSupport | None]:
     """The recognizer, and (Whisper) what confirms a faint wake word."""
     understanding = assistant.understanding
     if section.engine == "vosk":
@@ -244,6 +245,7 @@ def _speech_to_text(section: SpeechToTextConfig, assistant: Assistant,
         spotting=paced,
         nearest=sentences.nearest if section.whisper_nearest else None,
         manifest=manifest,
+        parallel=parallel,
     )
     return whisper, whisper.phrase_support
 

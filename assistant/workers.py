@@ -34,10 +34,10 @@ def _be_nicer(thread_id: int | None = None) -> None:
         _LOGGER.debug("cannot lower thread %s's priority: %s", tid, err)
 
 
-def thinking_worker(name: str) -> ThreadPoolExecutor:
-    """One worker thread for blocking work that may wait for listening (and the threads a
-    library starts from it, which inherit its priority)."""
-    return ThreadPoolExecutor(1, thread_name_prefix=name, initializer=_be_nicer)
+def thinking_worker(name: str, threads: int = 1) -> ThreadPoolExecutor:
+    """Worker threads (one by default) for blocking work that may wait for listening (and
+    the threads a library starts from them, which inherit their priority)."""
+    return ThreadPoolExecutor(threads, thread_name_prefix=name, initializer=_be_nicer)
 
 
 def thinking(load: Callable[[], T]) -> T:

@@ -285,3 +285,23 @@ async def test_an_unconfirmed_stop_is_neither_done_nor_not_done(session: Session
         "ts": "", "kind": "result", "tool": "emergency_stop", "arguments": {}, "ok": False,
         "outcome": "unconfirmed", "message": action["message"]}
     assert session.plant.latched  # it had happened after all
+
+
+async def test_a_yes_said_in_time_counts_however_long_it_took_to_hear(
+        session: Session) -> None:
+    """Under load the recognizer may take seconds: the window is judged by when the yes
+    was said, not when it was understood."""
+    assert (await session.say("unlock the doors")).endswith("Are you sure?")
+    said_at = session.clock.now + 7.0
+    session.clock.advance(11.0)  # transcribed four seconds later
+    dialogue = session.assistant.dialogue
+    assert (await dialogue.hear("yes", said_at=said_at)).reply == "Doors unlocked."
+    assert not session.vehicle.locked
+
+
+async def test_a_yes_said_too_late_confirms_nothing(session: Session) -> None:
+    assert (await session.say("unlock the doors")).endswith("Are you sure?")
+    said_at = session.clock.now + 9.0
+    session.clock.advance(9.5)
+    reply = (await session.assistant.dialogue.hear("yes", said_at=said_at)).reply
+    assert reply.startswith("Cancelled") and session.vehicle.locked

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -118,7 +119,8 @@ async def serve_satellites(config: AssistantConfig, notifier: Notifier) -> int:
                                    config.skills.enabled or installed_skill_names()) as simulators:
         assistant = await asyncio.to_thread(build_assistant, emit, config,
                                             skill_configs=simulators.configs, connect=True)
-        engines = await asyncio.to_thread(build_engines, config, assistant, paced=True)
+        engines = await asyncio.to_thread(build_engines, config, assistant, paced=True,
+                                          parallel=max(1, min(2, os.cpu_count() or 1)))
         engines.attach_model_to(assistant.understanding)
         hub = Hub.of(config, assistant, engines,
                      lambda name: event_logger(context={"satellite": name}))

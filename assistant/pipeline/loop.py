@@ -357,20 +357,23 @@ class VoicePipeline:
             self._heard_text = heard.text
             self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
             self.stage = Stage.INTENT
-            result = await self._guarded(Stage.INTENT, self._understood(heard))
+            result = await self._guarded(Stage.INTENT,
+                                         self._understood(heard, endpoint.timestamp_ms))
             if result is not None:
                 replies.append(result.reply)
         self.stage = Stage.WAKE
         self._follow_up = self.dialogue.awaiting
         await self.speaker.speak(replies)
 
-    async def _understood(self, heard: Transcript) -> TurnResult:
+    async def _understood(self, heard: Transcript, said_ms: float) -> TurnResult:
         """The dialogue's answer within the intent timeout; an action audited as executing
-        is never cut by it: its result is waited for."""
+        is never cut by it: its result is waited for. ``said_ms``: where the speech ended
+        (stream time)."""
         async with self._dialogue_turn:
             self._executions_before = self.dialogue.dispatcher.executions
             hearing = asyncio.get_running_loop().create_task(
-                self.dialogue.hear(heard.text, heard=heard), name="pipeline-understanding")
+                self.dialogue.hear(heard.text, heard=heard, said_at=said_ms / 1000.0),
+                name="pipeline-understanding")
             self._hearing = hearing
             try:
                 done, _ = await asyncio.wait({hearing}, timeout=self.settings.intent_timeout_s)
@@ -418,7 +421,8 @@ class VoicePipeline:
         self._emit(SpeechEndEvent(t_ms=endpoint.timestamp_ms,
                                   speech_ms=len(endpoint.audio) / 32.0))
         self._emit(TranscriptEvent(t_ms=self.clock.ms(), text=heard.text))
-        result = await self._guarded(Stage.INTENT, self._understood(heard))
+        result = await self._guarded(Stage.INTENT,
+                                     self._understood(heard, endpoint.timestamp_ms))
         self._follow_up = self.dialogue.awaiting
         await self.speaker.speak([result.reply] if result is not None else [])
 

@@ -91,7 +91,9 @@ class Hub:
     @classmethod
     def of(cls, config: AssistantConfig, assistant: Assistant, engines: Engines,
            emit: Callable[[str], EventSink]) -> Hub:
-        return cls(config, assistant, engines, emit, UtteranceArbiter(), FairScheduler())
+        parallel = getattr(engines.stt, "parallel", 1)
+        return cls(config, assistant, engines, emit, UtteranceArbiter(),
+                   FairScheduler(capacity=parallel))
 
     async def run(self) -> None:
         """Serve every satellite until cancelled."""

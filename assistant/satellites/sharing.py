@@ -97,21 +97,24 @@ class SatelliteWake:
 
 
 class FairScheduler:
-    """One transcription at a time; the next is the waiting satellite served least."""
+    """``capacity`` transcriptions at a time; the next is the waiting satellite served
+    least."""
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        """No transcription could start now without waiting."""
+        return self._running >= self.capacity
 
-    def __init__(self) -> None:
-        self._busy = False
+    def __init__(self, capacity: int = 1) -> None:
+        self.capacity = capacity
+        self._running = 0
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._served: Counter[str] = Counter()
         self._order = itertools.count()
 
     @asynccontextmanager
     async def turn(self, satellite: str) -> AsyncIterator[None]:
-        if self._busy or self._waiting:
+        if self.busy or self._waiting:
             ready = asyncio.get_running_loop().create_future()
             heapq.heappush(self._waiting, (self._served[satellite], next(self._order), ready))
             try:
@@ -121,7 +124,7 @@ class FairScheduler:
                     self._release()  # it was handed the turn just as it was cancelled
                 raise
         else:
-            self._busy = True
+            self._running += 1
         self._served[satellite] += 1
         try:
             yield
@@ -129,12 +132,13 @@ class FairScheduler:
             self._release()
 
     def _release(self) -> None:
+        """A turn ends: it is handed to the next waiting, or the place is freed."""
         while self._waiting:
             _, _, ready = heapq.heappop(self._waiting)
             if not ready.done():
                 ready.set_result(None)
                 return
-        self._busy = False
+        self._running -= 1
 
 
 class FairSpeechToText:
@@ -183,8 +187,9 @@ class SatelliteDialogue(Dialogue):
         self._satellite, self._area = satellite, area
         self._on_duplicate = on_duplicate
 
-    async def hear(self, text: str, *, heard: Transcript | None = None) -> TurnResult:
+    async def hear(self, text: str, *, heard: Transcript | None = None,
+                   said_at: float | None = None) -> TurnResult:
         if not self.awaiting and not self._arbiter.claim(self._satellite, self._area, text):
             self._on_duplicate()
             return TurnResult("")
-        return await super().hear(text, heard=heard)
+        return await super().hear(text, heard=heard, said_at=said_at)

@@ -107,18 +107,21 @@ class WhisperSpeechToText:
         threads: int = 1,
         timeout_s: float = 10.0,
         manifest: ModelManifest | None = None,
+        parallel: int = 1,
     ) -> None:
         """``judge``: the text core, asked which hypotheses it understands; without one the
         likeliest is taken, with no fallback model, no name put right and no second
-        opinion."""
+        opinion. ``parallel``: transcriptions that may run at once (a hub serving several
+        satellites: one per core, each on one thread, outdoes one on two threads)."""
         manifest = manifest or ModelManifest.load()
         self.name = f"whisper:{Path(model).name}"
         # spotting: a second worker on the first model's shared weights for the stop
         # spotter, which must not wait for a command's decode (~18 MB more)
-        self._first = Recognizer(model, prompt, threads, manifest, workers=2 if spotting else 1)
+        self._first = Recognizer(model, prompt, threads, manifest,
+                                 workers=parallel + (1 if spotting else 0))
         self._echo = PromptEcho(prompt)
-        self._second = thinking(lambda: Recognizer(fallback, prompt, threads, manifest)) \
-            if fallback else None
+        self._second = thinking(lambda: Recognizer(fallback, prompt, threads, manifest,
+                                                   workers=parallel)) if fallback else None
         if self._second is not None:
             self.name += f"+{Path(str(fallback)).name}"
         self.hypotheses = hypotheses
@@ -129,7 +132,9 @@ class WhisperSpeechToText:
         self.alternative_margin = alternative_margin
         self.judge = judge
         self.timeout_s = timeout_s
-        self._worker = thinking_worker("stt")  # the spotter's worker is not: it listens
+        self.parallel = parallel
+        # the spotter's worker is not a thinking one: it listens
+        self._worker = thinking_worker("stt", parallel)
         self._spotter = ThreadPoolExecutor(1, thread_name_prefix="stt-spot")
         self._recent: tuple[Recognizer, bytes, Decoded] | None = None
 

@@ -146,3 +146,21 @@ async def test_a_local_wake_word_rests_the_hubs_detector() -> None:
     wake.trigger()
     assert (await wake.process(chunk)) is not None  # the satellite's own wake word
     assert await wake.process(chunk) is None  # and from then on its detector, not ours
+
+
+async def test_two_transcriptions_at_once_on_two_places() -> None:
+    scheduler = FairScheduler(capacity=2)
+    release = asyncio.Event()
+    running: list[str] = []
+
+    async def transcribe(satellite: str) -> None:
+        async with scheduler.turn(satellite):
+            running.append(satellite)
+            await release.wait()
+
+    tasks = [asyncio.create_task(transcribe(name)) for name in ("a", "b", "c")]
+    await asyncio.sleep(0.01)
+    assert running == ["a", "b"] and scheduler.busy
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 5.0)
+    assert running == ["a", "b", "c"] and not scheduler.busy
