@@ -88,6 +88,10 @@ class Notices:
     def put(self, text: str) -> None:
         self._waiting.append(text)
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._waiting)
+
     def drain(self) -> list[str]:
         texts = list(self._waiting)
         self._waiting.clear()

@@ -173,6 +173,16 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def _settled(pid: int, idle: float = 0.15, limit_s: float = 120.0) -> None:
+    """Until the process uses less than ``idle`` of a core over two seconds."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = _cpu_s(pid)
+        await asyncio.sleep(2.0)
+        if (_cpu_s(pid) - before) / 2.0 < idle:
+            return
+
+
 def _rss_mb(pid: int, key: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key):
@@ -204,7 +214,7 @@ async def run_count(count: int, commands: int, seed: int) -> dict[str, Any]:
         try:
             await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in satellites)),
                                    180)
-            await asyncio.sleep(2.0)  # the hub's models warm
+            await _settled(hub.pid)  # the hub's models loaded and warmed (its CPU idle)
             cpu0, wall0, peak = _cpu_s(hub.pid), time.monotonic(), 0.0
             start = asyncio.Event()
             talking = [asyncio.get_running_loop().create_task(s.speak(start),
@@ -229,6 +239,11 @@ async def run_count(count: int, commands: int, seed: int) -> dict[str, Any]:
     return _score(count, satellites, records, cpu, peak)
 
 
+def _fits(record: dict[str, Any], line: Line) -> bool:
+    return bool(record["tool"] == line.tool and all(
+        record["arguments"].get(k) == v for k, v in line.arguments.items()))
+
+
 def _score(count: int, satellites: list[SimulatedSatellite], records: list[dict[str, Any]],
            cpu: float, peak_mb: float) -> dict[str, Any]:
     rows, latencies, crosstalk, wrong = [], [], 0, 0
@@ -236,19 +251,29 @@ def _score(count: int, satellites: list[SimulatedSatellite], records: list[dict[
         results = [r for r in records if r["kind"] == "result"
                    and r.get("satellite") == satellite.name]
         expected = [line for line in satellite.lines if line.tool is not None]
-        for i, line in enumerate(expected):
-            got = results[i] if i < len(results) else None
-            ok = got is not None and got["tool"] == line.tool and all(
-                got["arguments"].get(k) == v for k, v in line.arguments.items())
+        # In order, but a lost command must not shift every later one into "wrong":
+        # each expected line takes the next matching action; actions skipped over are wrong.
+        cursor = 0
+        for line in expected:
+            found = next((j for j in range(cursor, len(results))
+                          if _fits(results[j], line)), None)
+            for extra in results[cursor:found if found is not None else cursor]:
+                wrong += 1
+                rows.append((satellite.name, satellite.zone, "(nothing asked)", None,
+                             extra["tool"], extra["arguments"], False, None))
+            got = results[found] if found is not None else None
+            cursor = found + 1 if found is not None else cursor
             latency = (datetime.fromisoformat(got["ts"]).timestamp() - line.spoken_end) \
                 if got is not None else None
-            if ok and latency is not None:
+            if latency is not None:
                 latencies.append(latency)
-            elif got is not None:
-                wrong += 1
             rows.append((satellite.name, satellite.zone, line.text, line.tool,
                          got["tool"] if got else None, got["arguments"] if got else None,
-                         ok, latency))
+                         got is not None, latency))
+        for extra in results[cursor:]:
+            wrong += 1
+            rows.append((satellite.name, satellite.zone, "(nothing asked)", None,
+                         extra["tool"], extra["arguments"], False, None))
         crosstalk += sum(1 for r in results if r.get("zone") != satellite.zone)
     return {"count": count, "rows": rows, "latencies": latencies, "cpu": cpu,
             "peak_mb": peak_mb, "crosstalk": crosstalk, "wrong": wrong,

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from wyoming.asr import Transcript as WyomingTranscript
@@ -38,7 +38,7 @@ from wyoming.tts import Synthesize
 from wyoming.vad import VoiceStopped
 from wyoming.wake import Detection
 
-from assistant.audio import SAMPLE_RATE
+from assistant.audio import SAMPLE_RATE, AudioChunk
 from assistant.config import AssistantConfig, SatelliteConfig
 from assistant.dispatch.dispatcher import Dispatcher
 from assistant.dispatch.speaker import SpeakerContext
@@ -64,12 +64,15 @@ from assistant.satellites.sharing import (
 )
 from assistant.satellites.streams import QueueSource, Rechunker, WyomingSink
 from assistant.vad import Endpointer, MicroVadActivity
-from assistant.wiring import Assistant, Engines
+from assistant.wiring import Assistant, Engines, Notices
 
 __all__ = ["Hub", "describe_satellite"]
 
 _LOG = logging.getLogger("assistant.hub")
 PING_S = 5.0
+NOTICE_POLL_S = 0.5
+STREAM_GAP_S = 1.0
+"""A satellite that sent audio this recently is streaming: no quiet chunk in between."""
 PONG_TIMEOUT_S = 15.0
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Waits between attempts to reach a satellite: the last repeats (shorter than the
@@ -99,8 +102,10 @@ class Hub:
         """Serve every satellite until cancelled."""
         links = [SatelliteLink(name, section, self)
                  for name, section in self.config.satellites.items()]
-        tasks = [asyncio.get_running_loop().create_task(link.run(), name=f"satellite-{link.name}")
-                 for link in links]
+        self.links = links
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(link.run(), name=f"satellite-{link.name}") for link in links]
+        tasks.append(loop.create_task(self._announce(), name="satellite-notices"))
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -108,10 +113,22 @@ class Hub:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    links: list[SatelliteLink] = field(default_factory=list)
+    """Filled by ``run``: one per configured satellite."""
     progress: int = 0
     """Work done on the loop for the satellites (events read, pings sent, connection
     attempts): what the watchdog watches. A blocked loop stops it; idle satellites that
     hear no wake word do not, because the pings go on."""
+
+    async def _announce(self) -> None:
+        """What the skills say unprompted (a timer rang) is said on every satellite
+        connected: nobody knows which room is listening."""
+        while True:
+            await asyncio.sleep(NOTICE_POLL_S)
+            texts = self.assistant.notices.drain()
+            for link in self.links:
+                if link.connection is not None:
+                    link.connection.announce(texts)
 
 
 class SatelliteLink:
@@ -123,6 +140,7 @@ class SatelliteLink:
         self.hub = hub
         self.connected = asyncio.Event()
         self.connections = 0
+        self.connection: Connection | None = None
 
     async def run(self) -> None:
         attempt = 0
@@ -133,7 +151,11 @@ class SatelliteLink:
                     attempt = 0
                     self.connections += 1
                     _LOG.info("satellite connected", extra={"satellite": self.name})
-                    await Connection(self, client).serve()
+                    self.connection = Connection(self, client)
+                    try:
+                        await self.connection.serve()
+                    finally:
+                        self.connection = None
                 _LOG.warning("satellite disconnected", extra={"satellite": self.name})
             except (OSError, ConnectionError, asyncio.IncompleteReadError) as err:
                 _LOG.warning("satellite %s unreachable: %s", self.name, err,
@@ -181,6 +203,7 @@ class Connection:
         self._rechunker: Rechunker | None = None
         self._emit = hub.emit(link.name)
         self._pong_at: float | None = None
+        self._heard_at = 0.0
         clock = StreamClock()
         events = TurnEvents(self._translate)
         dispatcher = Dispatcher(core.dispatcher.catalog, core.audit, events, clock.ms,
@@ -193,6 +216,7 @@ class Connection:
         assert hub.engines.new_wake is not None
         self.wake = SatelliteWake(hub.engines.new_wake(), link.name)
         self.source = QueueSource()
+        self.notices = Notices()
         self.pipeline = VoicePipeline(
             source=self.source, sink=WyomingSink(self._send), wake=self.wake,
             vad=MicroVadActivity(),
@@ -200,7 +224,23 @@ class Connection:
                                  judge=core.understanding),
             tts=hub.engines.tts, dialogue=self.dialogue, clock=clock, emit=events,
             endpointer=Endpointer(hub.config.voice_activity),
-            settings=PipelineSettings(paced=True), transcripts=core.understanding)
+            settings=PipelineSettings(paced=True), transcripts=core.understanding,
+            notices=self.notices)
+
+    def announce(self, texts: list[str]) -> None:
+        """Say ``texts`` between turns (after a reply still playing). A satellite that
+        listens for its own wake word sends no audio while idle, so quiet chunks move the
+        pipeline on until it has said them; never in the middle of a stream."""
+        for text in texts:
+            self.notices.put(text)
+        streaming = time.monotonic() - self._heard_at < STREAM_GAP_S
+        if self.notices.pending and not streaming:
+            self.source.put([self._quiet_chunk()])
+
+    def _quiet_chunk(self) -> AudioChunk:
+        if self._rechunker is None:  # no audio yet: 16 kHz mono until audio-start says
+            self._rechunker = Rechunker(SAMPLE_RATE, 1)
+        return self._rechunker.silence()
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -234,20 +274,21 @@ class Connection:
                     _LOG.error("satellite %s streams %d-bit audio; it must send 16-bit",
                                self.link.name, chunk.width * 8)
                     return
-                if self._rechunker is None or self._rechunker.channels != chunk.channels:
+                if self._rechunker is None:
                     self._rechunker = Rechunker(chunk.rate, chunk.channels)
+                self._rechunker.expect(chunk.rate, chunk.channels)
+                self._heard_at = time.monotonic()
                 self.source.put(self._rechunker.feed(chunk.audio))
             elif AudioStart.is_type(event.type):
                 start = AudioStart.from_event(event)
                 if self._rechunker is None:
                     self._rechunker = Rechunker(start.rate, start.channels)
+                self._rechunker.expect(start.rate, start.channels)
             elif RunPipeline.is_type(event.type):
                 run = RunPipeline.from_event(event)
                 if run.start_stage == PipelineStage.ASR:  # its own wake word was heard
                     self.wake.trigger()
-                    if self._rechunker is None:
-                        self._rechunker = Rechunker(SAMPLE_RATE, 1)
-                    self.source.put([self._rechunker.silence()])
+                    self.source.put([self._quiet_chunk()])
             elif Pong.is_type(event.type):
                 self._pong_at = time.monotonic()
             elif Info.is_type(event.type):

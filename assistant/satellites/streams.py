@@ -30,12 +30,20 @@ class Rechunker:
 
     def __init__(self, rate: int, channels: int, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.channels = channels
+        self.rate, self.channels = rate, channels
         self._resample = StreamResampler(rate)
         self._pending = bytearray()
         self._clock = clock
         self._started = clock()
         self._position_ms = 0.0
+
+    def expect(self, rate: int, channels: int) -> None:
+        """The stream's format as its ``audio-start`` says, which may come after the hub
+        began the stream's time (a satellite's own wake word): the time goes on."""
+        if (rate, channels) != (self.rate, self.channels):
+            self.rate, self.channels = rate, channels
+            self._resample = StreamResampler(rate)
+            self._pending.clear()
 
     def feed(self, audio: bytes) -> list[AudioChunk]:
         samples = np.frombuffer(audio[: len(audio) - len(audio) % (2 * self.channels)],

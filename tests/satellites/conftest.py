@@ -69,6 +69,16 @@ class ScriptedMicrophone:
         self.closed = True
 
 
+class RecordingSink(NullSink):
+    """A speaker that notes when it was given audio (monotonic seconds)."""
+
+    def __init__(self) -> None:
+        self.played: list[float] = []
+
+    async def play(self, chunk: AudioChunk) -> None:
+        self.played.append(time.monotonic())
+
+
 class OwnSatellite:
     """This project's satellite on a free port, stoppable and restartable."""
 
@@ -76,7 +86,8 @@ class OwnSatellite:
         assert engines.new_wake is not None
         self.name, self.port = name, free_port()
         self.microphone = ScriptedMicrophone()
-        self.device = SatelliteDevice(self.microphone, NullSink(), engines.new_wake(),
+        self.speaker = RecordingSink()
+        self.device = SatelliteDevice(self.microphone, self.speaker, engines.new_wake(),
                                       name=name, area="car")
         self._server: AsyncTcpServer | None = None
         self._task: asyncio.Task[None] | None = None

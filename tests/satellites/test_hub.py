@@ -5,6 +5,7 @@ satellite killed mid-utterance causes nothing, and comes back."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -146,3 +147,17 @@ async def test_a_satellite_survives_a_hub_restart(hub_with: Callable[..., Any],
         assert [(r["tool"], r["arguments"]) for r in run.audit("result")] == [
             ("stop_machine", {"machine": "lathe"})], run.said()
     await lathe.kill()
+
+
+async def test_a_timer_that_rings_is_heard_on_the_satellite(hub_with: Callable[..., Any],
+                                                            hub_engines: Any) -> None:
+    kitchen = OwnSatellite("kitchen", hub_engines)
+    await kitchen.start()
+    async with hub_with({"kitchen": {"uri": kitchen.uri}}) as run:
+        await _connected(kitchen)
+        await kitchen.say(_command("Set a timer for three seconds."))
+        await until(lambda: bool(run.audit("result")))
+        set_at = time.monotonic()
+        await until(lambda: any(t > set_at + 2.0 for t in kitchen.speaker.played), 20.0)
+        assert [r["tool"] for r in run.audit("result")] == ["set_timer"]
+    await kitchen.kill()
