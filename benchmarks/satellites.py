@@ -298,6 +298,13 @@ def report(results: list[dict[str, Any]], path: Path) -> str:
     within = [r["count"] for r in results
               if r["latencies"] and pct(r["latencies"], 0.95) <= TARGET_P95_S
               and len(r["latencies"]) == r["commands"]]
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        added = last["count"] - first["count"]
+        out += ["", f"Each satellite added costs the hub about "
+                f"{(last['cpu'] - first['cpu']) * 100 / added:.0f}% of a core and "
+                f"{(last['peak_mb'] - first['peak_mb']) / added:.0f} MB "
+                f"(from {first['count']} to {last['count']})."]
     out += ["", f"Served with every command right and p95 <= {TARGET_P95_S} s: "
             f"{max(within) if within else 0} satellites (of the counts tried).", "",
             "## Every command", "",

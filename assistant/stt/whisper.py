@@ -345,8 +345,11 @@ class WhisperSpeechToText:
         texts = [text for text, _ in decoded.hypotheses]
         candidates = list(dict.fromkeys(
             _written(sentence) for text in texts[:2] for sentence in self.nearest(text)))
+        # A sum of log-probabilities favours fewer words: a sentence that only leaves out
+        # words heard ("Stop." for "Stop this machine.") would win, and act on less.
         candidates = [c for c in candidates
-                      if self.judge is None or self.judge.fully_understands(c)][:5]
+                      if (self.judge is None or self.judge.fully_understands(c))
+                      and not _leaves_out_words(c, texts[0])][:5]
         if not candidates:
             return None
         heard, *scores = decoded.recognizer.log_probabilities(decoded, [texts[0], *candidates])
@@ -416,3 +419,14 @@ def _loop_once(text: str) -> str:
 def _written(sentence: str) -> str:
     """How Whisper writes a sentence: capital first letter, a full stop."""
     return sentence[:1].upper() + sentence[1:] + "."
+
+
+def _leaves_out_words(sentence: str, heard: str) -> bool:
+    """Whether ``sentence`` is ``heard`` with some of its words left out, nothing else."""
+    words = iter(_words(heard))
+    kept = _words(sentence)
+    return len(kept) < len(_words(heard)) and all(word in words for word in kept)
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split()

@@ -228,6 +228,21 @@ def test_a_near_sentence_is_taken_only_within_the_margin_and_marked_uncertain(
     asyncio.run(stt.aclose())
 
 
+def test_a_near_sentence_never_just_leaves_out_words_that_were_heard(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sum of log-probabilities can be higher for fewer words: "Stop." would win over
+    # "Stop this machine." (not understood without a station) and stop nothing in particular.
+    stt = WhisperSpeechToText(judge=FakeJudge(lambda text: text in ("Stop.", "Stop the mixer.")),
+                              nearest=lambda text: ["stop", "stop the mixer"],
+                              nearest_margin=8.0)
+    monkeypatch.setattr(stt._first, "log_probabilities",
+                        lambda decoded, texts: [{"Stop.": -0.5}.get(t, -3.0) for t in texts])
+    audio = piper("Stop this machine.").astype("<i2").tobytes()
+    heard = asyncio.run(asyncio.wait_for(stt.transcribe(audio), AWAIT_LIMIT))
+    assert heard.text == "Stop the mixer."  # a word put right is still taken
+    asyncio.run(stt.aclose())
+
+
 @pytest.mark.parametrize("echo", ["Unlock all of the doors.",
                                   "Unlock all of the doors. Unlock all of the doors.",
                                   "Unlock all of the door.", "Unlock all the doors."])
