@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -298,13 +299,13 @@ def report(results: list[dict[str, Any]], path: Path) -> str:
     within = [r["count"] for r in results
               if r["latencies"] and pct(r["latencies"], 0.95) <= TARGET_P95_S
               and len(r["latencies"]) == r["commands"]]
-    if len(results) > 1:
-        first, last = results[0], results[-1]
-        added = last["count"] - first["count"]
-        out += ["", f"Each satellite added costs the hub about "
-                f"{(last['cpu'] - first['cpu']) * 100 / added:.0f}% of a core and "
-                f"{(last['peak_mb'] - first['peak_mb']) / added:.0f} MB "
-                f"(from {first['count']} to {last['count']})."]
+    steps = [f"from {a['count']} to {b['count']}: "
+             f"{(b['cpu'] - a['cpu']) * 100 / (b['count'] - a['count']):+.0f}% of a core and "
+             f"{(b['peak_mb'] - a['peak_mb']) / (b['count'] - a['count']):+.0f} MB"
+             for a, b in itertools.pairwise(results) if b["count"] > a["count"]]
+    if steps:
+        out += ["", "Each satellite added (hub CPU averaged over the whole session, pauses "
+                "included): " + "; ".join(steps) + "."]
     out += ["", f"Served with every command right and p95 <= {TARGET_P95_S} s: "
             f"{max(within) if within else 0} satellites (of the counts tried).", "",
             "## Every command", "",

@@ -84,7 +84,7 @@ class SatelliteWake:
         if self._triggered:
             self._triggered = False
             self.inner.reset()
-            return Detection(self._satellite, chunk.timestamp_ms, 1.0)
+            return Detection(self._satellite, chunk.timestamp_ms, 1.0, in_stream=False)
         if self.local:
             return None
         return await self.inner.process(chunk, strict=strict)

@@ -7,7 +7,10 @@ started, speech ended, too long (``max_speech_ms``), or no speech at all within
 pymicro-vad keeps saying "speech" for up to ~0.9 s after a voice stops, so the end is also
 found from energy: a frame quieter than the noise floor (measured before the command) plus
 a share of the command's loudness is quiet; ``end_quiet_ms`` of quiet frames end the
-command, and a frame with almost no energy is never speech.
+command. It also says "speech" 0.2-0.4 s after the voice begins (it scores a window of
+recent audio), when a short "yes" or "stop" is nearly over: a frame is voiced when the
+model says speech and the voice had energy within that lag, since listening began. Audio
+with almost no energy is never speech.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from assistant.config import VoiceActivityConfig
 from assistant.vad.base import FRAME_BYTES
 
 __all__ = ["Endpoint", "EndpointKind", "Endpointer"]
+VAD_LAG_FRAMES = 40
+"""How far back (10 ms frames) the voice's energy may be for the model's "speech" now:
+measured here, the model calls speech 18-43 frames after the voice's onset."""
 FLOOR_FRAMES = 500
 """The noise floor is measured over the last 5 s before a command (an endpointer that
 listens all the time keeps no more)."""
@@ -62,6 +68,7 @@ class Endpointer:
         self._audio = bytearray()
         self._pre_roll: list[bytes] = []
         self._floor_db: deque[float] = deque(maxlen=FLOOR_FRAMES)
+        self._lag_db: deque[float] = deque(maxlen=VAD_LAG_FRAMES)
         self._speech_db: list[float] = []
         self._quiet_ms = 0.0
         self._pause_id = 0
@@ -86,6 +93,7 @@ class Endpointer:
         self._audio = bytearray()
         self._pre_roll = []
         self._floor_db = deque(maxlen=FLOOR_FRAMES)
+        self._lag_db = deque(maxlen=VAD_LAG_FRAMES)
         self._speech_db = []
         self._in_pause = False
 
@@ -103,7 +111,8 @@ class Endpointer:
         for index, probability in enumerate(probabilities):
             t = chunk.timestamp_ms + index * frame_ms
             level = levels[index] if index < len(levels) else -120.0
-            voiced = probability >= s.threshold and level >= s.floor_dbfs
+            self._lag_db.append(level)
+            voiced = probability >= s.threshold and max(self._lag_db) >= s.floor_dbfs
             if not self._in_speech:
                 self._floor_db.append(level)
                 self._voiced_ms = self._voiced_ms + frame_ms if voiced else 0.0

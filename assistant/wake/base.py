@@ -27,6 +27,9 @@ class Detection:
     name: str
     timestamp_ms: float
     probability: float
+    in_stream: bool = True
+    """The wake word is in this audio (its tail may still sound after the detection). A
+    satellite's own wake word was heard elsewhere: its stream begins after it."""
 
 
 class WakeWordDetector(Protocol):

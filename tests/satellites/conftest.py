@@ -139,6 +139,10 @@ class HubRun:
         return "; ".join(f"{e.TYPE.value} {e.to_json().get('text') or e.to_json().get('tool')}"
                          for e in self.events)
 
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        """The events of a kind, as their JSON."""
+        return [e.to_json() for e in self.events if e.TYPE.value == kind]
+
     def audit(self, kind: str | None = None) -> list[dict[str, Any]]:
         if not self.audit_path.exists():
             return []
@@ -155,9 +159,10 @@ class HubRun:
 def hub_with(hub_engines: Engines, tmp_path: Path
              ) -> Callable[[dict[str, dict[str, str]]], Any]:
     @asynccontextmanager
-    async def run(satellites: dict[str, dict[str, str]]) -> AsyncIterator[HubRun]:
+    async def run(satellites: dict[str, dict[str, str]], **sections: Any
+                  ) -> AsyncIterator[HubRun]:
         config = AssistantConfig.model_validate({
-            "language_model": {"name": "none"}, "satellites": satellites})
+            "language_model": {"name": "none"}, "satellites": satellites, **sections})
         audit_path = tmp_path / "audit.jsonl"
         assistant = build_assistant(lambda _e: None, config, audit_path=audit_path)
         events: list[Event] = []

@@ -96,14 +96,23 @@ async def test_a_yes_from_another_satellite_confirms_nothing(
     for satellite in (rear, front):
         await satellite.start()
     async with hub_with({"rear": {"uri": rear.uri, "zone": "rear"},
-                         "front": {"uri": front.uri, "zone": "passenger"}}) as run:
+                         "front": {"uri": front.uri, "zone": "passenger"}},
+                        skills={"confirm_seconds": 30}) as run:  # time for both yeses
         await _connected(rear, front)
         await rear.say(_command("Unlock the doors."))
         await until(lambda: bool(run.audit("confirm_requested")))
+        heard = len(run.of("transcript"))
         await front.say(_command("Yes."))
-        await asyncio.sleep(4.0)  # time for the yes to be heard and answered
-        assert run.vehicle.locked
+        await until(lambda: len(run.of("transcript")) > heard)
+        await asyncio.sleep(1.0)  # time for the yes to be answered
+        assert run.vehicle.locked, run.said()
         assert not run.audit("confirmed")
+        await rear.say(_command("Yes."))  # the satellite that asked: its own wake word, yes
+        try:
+            await until(lambda: bool(run.audit("confirmed")))
+        except TimeoutError:
+            raise AssertionError(run.said()) from None
+        assert not run.vehicle.locked
     for satellite in (rear, front):
         await satellite.kill()
 

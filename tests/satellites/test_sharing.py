@@ -143,8 +143,11 @@ async def test_a_local_wake_word_rests_the_hubs_detector() -> None:
     wake = SatelliteWake(detector, "rear")
     chunk = AudioChunk(bytes(2560), 0.0)
     assert await wake.process(chunk) is not None  # streaming all the time: the hub listens
+    heard = await wake.process(chunk)
+    assert heard is not None and heard.in_stream  # its tail may sound: the VAD starts afresh
     wake.trigger()
-    assert (await wake.process(chunk)) is not None  # the satellite's own wake word
+    own = await wake.process(chunk)  # the satellite's own wake word, said before the stream:
+    assert own is not None and not own.in_stream  # nothing of it for the VAD to forget
     assert await wake.process(chunk) is None  # and from then on its detector, not ours
 
 
