@@ -237,7 +237,15 @@ async def run_count(count: int, commands: int, seed: int) -> dict[str, Any]:
                 await server.stop()
         records = [json.loads(x) for x in audit.read_text().splitlines()] \
             if audit.exists() else []
+    if os.environ.get("BENCH_KEEP"):  # the audit and when each line ended, to look into
+        keep = Path(os.environ["BENCH_KEEP"])
+        keep.write_text(json.dumps({"records": records, "spoken_end": {  # noqa: ASYNC240
+            s.name: [(x.text, x.spoken_end) for x in s.lines] for s in satellites}}))
     return _score(count, satellites, records, cpu, peak)
+
+
+def _ts(record: dict[str, Any]) -> float:
+    return datetime.fromisoformat(record["ts"]).timestamp()
 
 
 def _fits(record: dict[str, Any], line: Line) -> bool:
@@ -251,30 +259,31 @@ def _score(count: int, satellites: list[SimulatedSatellite], records: list[dict[
     for satellite in satellites:
         results = [r for r in records if r["kind"] == "result"
                    and r.get("satellite") == satellite.name]
-        expected = [line for line in satellite.lines if line.tool is not None]
-        # In order, but a lost command must not shift every later one into "wrong":
-        # each expected line takes the next matching action; actions skipped over are wrong.
-        cursor = 0
-        for line in expected:
-            found = next((j for j in range(cursor, len(results))
-                          if _fits(results[j], line)), None)
-            for extra in results[cursor:found if found is not None else cursor]:
-                wrong += 1
-                rows.append((satellite.name, satellite.zone, "(nothing asked)", None,
-                             extra["tool"], extra["arguments"], False, None))
+        # A satellite says its next line only after the last one's transcript came back, so
+        # a line's action comes after the line before it ended (a stop may act before its
+        # own end) and before the next line's end; any other action was not asked for.
+        used: set[int] = set()
+        for i, line in enumerate(satellite.lines):
+            if line.tool is None:
+                continue
+            until = satellite.lines[i + 1].spoken_end if i + 1 < len(satellite.lines) \
+                and satellite.lines[i + 1].spoken_end else float("inf")
+            since = satellite.lines[i - 1].spoken_end if i else 0.0
+            found = next((j for j, r in enumerate(results) if j not in used and _fits(r, line)
+                          and since <= _ts(r) < until), None)
             got = results[found] if found is not None else None
-            cursor = found + 1 if found is not None else cursor
-            latency = (datetime.fromisoformat(got["ts"]).timestamp() - line.spoken_end) \
-                if got is not None else None
-            if latency is not None:
+            latency = _ts(got) - line.spoken_end if got is not None else None
+            if found is not None and latency is not None:
+                used.add(found)
                 latencies.append(latency)
             rows.append((satellite.name, satellite.zone, line.text, line.tool,
                          got["tool"] if got else None, got["arguments"] if got else None,
                          got is not None, latency))
-        for extra in results[cursor:]:
-            wrong += 1
-            rows.append((satellite.name, satellite.zone, "(nothing asked)", None,
-                         extra["tool"], extra["arguments"], False, None))
+        for j, extra in enumerate(results):
+            if j not in used:
+                wrong += 1
+                rows.append((satellite.name, satellite.zone, "(nothing asked)", None,
+                             extra["tool"], extra["arguments"], False, None))
         crosstalk += sum(1 for r in results if r.get("zone") != satellite.zone)
     return {"count": count, "rows": rows, "latencies": latencies, "cpu": cpu,
             "peak_mb": peak_mb, "crosstalk": crosstalk, "wrong": wrong,
