@@ -203,10 +203,8 @@ class VoicePipeline:
                 heard = await self._read(chunk)
                 heard.voice = await self._guarded(Stage.LISTEN, self.vad.frames(chunk)) or []
                 if heard.detection is not None:
-                    if self._starts_listening(heard.detection):
-                        # the wake word's tail is not the command; but the model scores a
-                        # window of recent audio and is deaf for ~0.75 s after a reset
-                        self.vad.reset()
+                    if heard.detection.in_stream and self._wakes():
+                        self.vad.reset()  # the wake word's tail is not the command
                     if self.spotter is not None:
                         self.spotter.restart(chunk.end_ms)
                 elif self.spotter is not None:
@@ -224,10 +222,10 @@ class VoicePipeline:
                 turns.cancel("the pipeline stopped")
                 await asyncio.gather(turns, return_exceptions=True)
 
-    def _starts_listening(self, detection: Detection) -> bool:
-        """Whether a wake word heard in the stream starts a new command (a barge-in too):
-        not one said while a turn is worked on or a question is listened to."""
-        return detection.in_stream and (self.stage == Stage.WAKE or self.sink.playing)
+    def _wakes(self) -> bool:
+        """Whether a wake word now starts a new command (a barge-in too): not one said
+        while a turn is worked on or a question is listened to."""
+        return self.stage == Stage.WAKE or self.sink.playing
 
     async def _take_turns(self, queue: asyncio.Queue[_Heard | None]) -> None:
         while (heard := await queue.get()) is not None:
@@ -257,7 +255,7 @@ class VoicePipeline:
         self.progress += 1
         chunk, detection = heard.chunk, heard.detection
         speaking = self.sink.playing
-        if detection is not None and (self.stage == Stage.WAKE or speaking):
+        if detection is not None and self._wakes():
             await self.speaker.stop()
             self._emit(WakeEvent(t_ms=detection.timestamp_ms, name=detection.name))
             self._listen(detection.timestamp_ms)

@@ -239,8 +239,15 @@ class Connection:
 
     def _quiet_chunk(self) -> AudioChunk:
         if self._rechunker is None:  # no audio yet: 16 kHz mono until audio-start says
-            self._rechunker = Rechunker(SAMPLE_RATE, 1)
+            return self._stream(SAMPLE_RATE, 1).silence()
         return self._rechunker.silence()
+
+    def _stream(self, rate: int, channels: int) -> Rechunker:
+        """The satellite's stream in this format; its time began with its first event."""
+        if self._rechunker is None:
+            self._rechunker = Rechunker(rate, channels)
+        self._rechunker.expect(rate, channels)
+        return self._rechunker
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -274,16 +281,11 @@ class Connection:
                     _LOG.error("satellite %s streams %d-bit audio; it must send 16-bit",
                                self.link.name, chunk.width * 8)
                     return
-                if self._rechunker is None:
-                    self._rechunker = Rechunker(chunk.rate, chunk.channels)
-                self._rechunker.expect(chunk.rate, chunk.channels)
                 self._heard_at = time.monotonic()
-                self.source.put(self._rechunker.feed(chunk.audio))
+                self.source.put(self._stream(chunk.rate, chunk.channels).feed(chunk.audio))
             elif AudioStart.is_type(event.type):
                 start = AudioStart.from_event(event)
-                if self._rechunker is None:
-                    self._rechunker = Rechunker(start.rate, start.channels)
-                self._rechunker.expect(start.rate, start.channels)
+                self._stream(start.rate, start.channels)
             elif RunPipeline.is_type(event.type):
                 run = RunPipeline.from_event(event)
                 if run.start_stage == PipelineStage.ASR:  # its own wake word was heard

@@ -423,10 +423,6 @@ def _written(sentence: str) -> str:
 
 def _leaves_out_words(sentence: str, heard: str) -> bool:
     """Whether ``sentence`` is ``heard`` with some of its words left out, nothing else."""
-    words = iter(_words(heard))
-    kept = _words(sentence)
-    return len(kept) < len(_words(heard)) and all(word in words for word in kept)
-
-
-def _words(text: str) -> list[str]:
-    return "".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split()
+    said, kept = plain(heard).split(), plain(sentence).split()
+    words = iter(said)
+    return len(kept) < len(said) and all(word in words for word in kept)

@@ -101,10 +101,10 @@ async def test_a_yes_from_another_satellite_confirms_nothing(
         await _connected(rear, front)
         await rear.say(_command("Unlock the doors."))
         await until(lambda: bool(run.audit("confirm_requested")))
-        heard = len(run.of("transcript"))
+        heard, answered = len(run.of("transcript")), len(run.of("reply"))
         await front.say(_command("Yes."))
-        await until(lambda: len(run.of("transcript")) > heard)
-        await asyncio.sleep(1.0)  # time for the yes to be answered
+        await until(lambda: len(run.of("transcript")) > heard
+                    and len(run.of("reply")) > answered)  # the yes heard and answered
         assert run.vehicle.locked, run.said()
         assert not run.audit("confirmed")
         await rear.say(_command("Yes."))  # the satellite that asked: its own wake word, yes
